@@ -1,0 +1,323 @@
+"""Immutable domain objects of a catalog: plans, features, units, services, calendars, SLA targets.
+
+A catalog is built once by :mod:`portal.plans.loading` and never changes; a new
+price list is a new catalog version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+
+from portal.plans.terms import Term
+
+FALLBACK_LOCALE = "en"
+
+_SECONDS = {
+    "minutes": Decimal(60),
+    "working_minutes": Decimal(60),
+    "hours": Decimal(3600),
+    "days": Decimal(86400),
+    "working_hours": Decimal(3600),
+}
+
+# Billing schedules a catalog may offer: code -> months covered by one installment.
+BILLING_MONTHS = {"monthly": 1, "half-year": 6, "year": 12}
+
+
+class LocalizedText(Mapping[str, str]):
+    """A text in several locales; ``text.get_for(locale)`` falls back to English, then any."""
+
+    __slots__ = ("_texts",)
+
+    def __init__(self, texts: Mapping[str, str]):
+        self._texts = MappingProxyType(dict(texts))
+
+    def __getitem__(self, locale: str) -> str:
+        return self._texts[locale]
+
+    def __iter__(self):
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._texts.items())))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self._texts) == dict(other)
+
+    def __repr__(self) -> str:
+        return f"LocalizedText({dict(self._texts)!r})"
+
+    def get_for(self, locale: str, default_locale: str | None = None) -> str:
+        """The text for ``locale`` (``fa`` also matches ``fa_IR``), else a fallback."""
+        for candidate in (locale, locale.split("_")[0], default_locale, FALLBACK_LOCALE):
+            if candidate and candidate in self._texts:
+                return self._texts[candidate]
+        return next(iter(self._texts.values()), "")
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A span as a catalog states it: ``amount`` of ``unit``.
+
+    ``unit`` is one of minutes, hours, days (24/7 clock) or working_minutes,
+    working_hours, working_days (working time of a calendar).
+    """
+
+    amount: Decimal
+    unit: str
+
+    @property
+    def working(self) -> bool:
+        return self.unit.startswith("working_")
+
+    def timedelta(self, working_day: timedelta | None = None) -> timedelta:
+        """The span as elapsed time (24/7) or as working time, given the working-day length."""
+        if self.unit == "working_days":
+            if working_day is None:
+                raise ValueError("working days need a calendar")
+            seconds = Decimal(int(working_day.total_seconds())) * self.amount
+        else:
+            seconds = self.amount * _SECONDS[self.unit]
+        return timedelta(seconds=int(seconds))
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Working time: ``days`` (0 = Monday) from ``opens`` to ``closes`` in ``timezone``.
+
+    Public holidays of ``holidays_country`` (dates only) are days off; that
+    country's decreed working weekend days are working days.
+    """
+
+    code: str
+    timezone: str
+    days: frozenset[int]
+    opens: time
+    closes: time
+    holidays_country: str | None = None
+    holidays_subdivision: str | None = None
+
+    @property
+    def working_day(self) -> timedelta:
+        """Length of one working day (09:00-18:00 gives 9 hours)."""
+        return timedelta(
+            hours=self.closes.hour - self.opens.hour,
+            minutes=self.closes.minute - self.opens.minute,
+        )
+
+
+@dataclass(frozen=True)
+class Unit:
+    """Something priced per piece: a workstation, a register, a network."""
+
+    code: str
+    name: LocalizedText
+    default_quantity: int = 0
+    description: LocalizedText | None = None
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A row of the comparison: ``kind`` is yes-no, quantity, duration or text."""
+
+    code: str
+    group: str
+    kind: str
+    name: LocalizedText
+    unit: LocalizedText | None = None
+    per: str | None = None
+
+
+@dataclass(frozen=True)
+class FeatureValue:
+    """One plan's value of a feature; only the attribute matching the feature's kind is set."""
+
+    kind: str
+    flag: bool | None = None
+    quantity: Decimal | None = None
+    unlimited: bool = False
+    duration: Duration | None = None
+    text: LocalizedText | None = None
+    note: LocalizedText | None = None
+
+    @property
+    def included(self) -> bool:
+        """Whether the plan offers the feature at all (a yes, a quantity above 0, a text)."""
+        if self.kind == "yes-no":
+            return bool(self.flag)
+        if self.kind == "quantity":
+            return self.unlimited or bool(self.quantity)
+        return True
+
+
+@dataclass(frozen=True)
+class SlaTarget:
+    """The definition of an SLA target code shared by the plans of a catalog."""
+
+    code: str
+    name: LocalizedText
+    description: LocalizedText | None = None
+
+
+@dataclass(frozen=True)
+class PlanSla:
+    """A plan's promise for one target: ``upper`` (promised) and optional ``lower`` (expected)."""
+
+    target: str
+    upper: Duration
+    lower: Duration | None = None
+
+    @property
+    def clock(self) -> str:
+        return "working" if self.upper.working else "24/7"
+
+
+@dataclass(frozen=True)
+class TermOffer:
+    """A term a plan offers: its price (table plans), renewal-only flag, renewal discount."""
+
+    term: Term
+    price: Decimal | None = None
+    renewal_only: bool = False
+    discount_percent: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """Minimum number of ``unit`` a client must have for the plan."""
+
+    unit: str
+    minimum: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A support plan. ``pricing`` is one of:
+
+    - ``term-table``: a price per term (``terms``), loyalty prices for continuous renewals;
+    - ``per-unit``: ``unit_prices`` per unit per month, billing schedules with prepayment discounts;
+    - ``per-request``: ``unit_prices`` per unit per request, no term;
+    - ``percent-of-licence``: ``percent`` of the licence value a year;
+    - ``on-request``: no published price; ``eligibility`` states who may ask;
+    - ``included``: comes with the software licence at no charge, no term.
+    """
+
+    code: str
+    name: LocalizedText
+    pricing: str
+    calendar: str | None
+    terms: Mapping[Term, TermOffer]
+    description: LocalizedText | None = None
+    features: Mapping[str, FeatureValue] = field(default_factory=dict)
+    sla: Mapping[str, PlanSla] = field(default_factory=dict)
+    loyalty: Mapping[Term, Decimal] = field(default_factory=dict)
+    unit_prices: Mapping[str, Decimal] = field(default_factory=dict)
+    billing: Mapping[str, Decimal] = field(default_factory=dict)
+    default_billing: str | None = None
+    percent: Decimal | None = None
+    eligibility: Eligibility | None = None
+    default_term: Term | None = None
+
+    @property
+    def takes_term(self) -> bool:
+        return self.pricing not in ("per-request", "included")
+
+    def offers_budget_year(self) -> bool:
+        return any(term.kind == "budget" for term in self.terms)
+
+    def offer_for(self, term: Term) -> TermOffer | None:
+        """The offer for ``term``; a budget year of any year matches the ``budget`` entry."""
+        if term.kind == "budget":
+            return next((o for t, o in self.terms.items() if t.kind == "budget"), None)
+        return self.terms.get(term)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    hours: int
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A one-time fee added to a service the first time a client uses it."""
+
+    code: str
+    name: LocalizedText
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Service:
+    """Something bought apart from a plan: ``hourly`` (hours, bundles, minimum, fee) or ``fixed``.
+
+    ``kind`` says what it is for the portal: ``hours`` (specialist time),
+    ``remote-session`` (booked in advance) or ``extra``.
+    """
+
+    code: str
+    name: LocalizedText
+    pricing: str
+    kind: str
+    description: LocalizedText | None = None
+    price: Decimal | None = None
+    minimum_hours: Decimal = Decimal(0)
+    hour_step: Decimal | None = None
+    bundles: tuple[Bundle, ...] = ()
+    one_time_fee: Fee | None = None
+
+
+@dataclass(frozen=True)
+class ScopeItem:
+    """A category of problem the provider does not resolve under the plan."""
+
+    code: str
+    name: LocalizedText
+    help: LocalizedText | None = None
+
+
+@dataclass(frozen=True)
+class CallbackPromise:
+    """How soon a manager calls back a prospective client: ``within``, on ``calendar``'s hours."""
+
+    within: Duration
+    calendar: str | None = None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """A provider's whole offer; ``version`` is set when it is read from the database."""
+
+    code: str
+    name: LocalizedText
+    currency: str
+    locale: str
+    timezone: str
+    plans: Mapping[str, Plan]
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    features: tuple[Feature, ...] = ()
+    feature_groups: Mapping[str, LocalizedText] = field(default_factory=dict)
+    calendars: Mapping[str, Calendar] = field(default_factory=dict)
+    sla_targets: Mapping[str, SlaTarget] = field(default_factory=dict)
+    services: Mapping[str, Service] = field(default_factory=dict)
+    out_of_scope: tuple[ScopeItem, ...] = ()
+    payment_methods: tuple[str, ...] = ("card", "bank-transfer")
+    visit_blocks: tuple[int, ...] = ()
+    provider: LocalizedText | None = None
+    callback: CallbackPromise | None = None
+    version: int | None = None
+    checksum: str | None = None
+
+    def with_version(self, version: int, checksum: str | None = None) -> Catalog:
+        """This catalog as published version ``version`` of a source with ``checksum``."""
+        return replace(self, version=version, checksum=checksum)
+
+    def calendar_of(self, plan: Plan) -> Calendar | None:
+        return self.calendars.get(plan.calendar) if plan.calendar else None

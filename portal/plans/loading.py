@@ -1,0 +1,640 @@
+"""Read a catalog file (TOML) and validate it into immutable domain objects.
+
+A mistake in a file is reported with the file, the path inside it and the
+reason, as in ``kbs.toml: plans.optima.terms.13m: months must be 1..12``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import holidays
+
+from portal.plans.catalog import (
+    BILLING_MONTHS,
+    Bundle,
+    Calendar,
+    CallbackPromise,
+    Catalog,
+    Duration,
+    Eligibility,
+    Feature,
+    FeatureValue,
+    Fee,
+    LocalizedText,
+    Plan,
+    PlanSla,
+    ScopeItem,
+    Service,
+    SlaTarget,
+    TermOffer,
+    Unit,
+)
+from portal.plans.errors import PlanError
+from portal.plans.money import MINOR_UNITS, minor_unit, round_money
+from portal.plans.terms import Term
+
+CATALOG_DIR = Path(__file__).parent / "catalogs"
+LOCALES = ("en", "ru", "uk", "fa", "kk")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FEATURE_KINDS = ("yes-no", "quantity", "duration", "text")
+PLAN_PRICING = (
+    "term-table",
+    "per-unit",
+    "per-request",
+    "percent-of-licence",
+    "on-request",
+    "included",
+)
+_TERMLESS = ("per-request", "included")
+SERVICE_PRICING = ("hourly", "fixed")
+SERVICE_KINDS = ("hours", "remote-session", "extra")
+PAYMENT_METHODS = ("card", "bank-transfer")
+DURATION_UNITS = (
+    "minutes",
+    "hours",
+    "days",
+    "working_minutes",
+    "working_hours",
+    "working_days",
+)
+# Larger than any price or duration a catalog needs, small enough for exact arithmetic.
+MAX_NUMBER = Decimal(10) ** 15
+MAX_DURATION = Decimal(1000)  # of any duration unit: 1000 working days is four years
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be used: ``source``, ``path`` inside it and ``reason``."""
+
+    def __init__(self, source: str, path: str, reason: str):
+        self.source = source
+        self.path = path
+        self.reason = reason
+        where = f"{source}: {path}: " if path else f"{source}: "
+        super().__init__(where + reason)
+
+
+@functools.cache
+def bundled_catalog_names() -> tuple[str, ...]:
+    """Names of the catalogs shipped with the portal (``iiko``, ``kbs``...)."""
+    return tuple(sorted(p.stem for p in CATALOG_DIR.glob("*.toml")))
+
+
+def bundled_catalog_path(name: str) -> Path:
+    """The file of a bundled catalog, or a path given as is (``./my.toml``)."""
+    if name in bundled_catalog_names():
+        return CATALOG_DIR / f"{name}.toml"
+    return Path(name)
+
+
+def load_catalog(name_or_path: str | Path) -> Catalog:
+    """Read and validate a bundled catalog by name, or a catalog file by path."""
+    path = bundled_catalog_path(str(name_or_path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(str(path), "", f"cannot be read ({exc.strerror})") from None
+    return parse_catalog(text, source=path.name)
+
+
+def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
+    """Validate catalog TOML ``text`` into a :class:`Catalog`; ``source`` names it in errors."""
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
+        # ValueError: an integer past Python's digit limit; RecursionError: absurd nesting.
+        reason = str(exc) if isinstance(exc, tomllib.TOMLDecodeError) else type(exc).__name__
+        raise CatalogError(source, "", f"not valid TOML ({reason})") from None
+    return _CatalogReader(source).catalog(_Node(data, "", source))
+
+
+class _Node:
+    """A table of the file with its dotted path, and typed accessors that locate mistakes."""
+
+    def __init__(self, data: Mapping[str, Any], path: str, source: str):
+        self.data = data
+        self.path = path
+        self.source = source
+
+    def error(self, key: str | None, reason: str) -> CatalogError:
+        return CatalogError(self.source, self.at(key), reason)
+
+    def at(self, key: str | None) -> str:
+        if key is None:
+            return self.path
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def raw(self, key: str, default: Any = ...) -> Any:
+        if key not in self.data:
+            if default is ...:
+                raise self.error(key, "is required")
+            return default
+        return self.data[key]
+
+    def child(self, key: str, required: bool = True) -> _Node | None:
+        value = self.raw(key, ... if required else None)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise self.error(key, "must be a table")
+        return _Node(value, self.at(key), self.source)
+
+    def children(self, key: str, required: bool = True) -> dict[str, _Node]:
+        """The sub-tables of ``key``, whose names must be codes (``fiscal-register``)."""
+        node = self.child(key, required)
+        if node is None:
+            return {}
+        return {node.code(k): node.child(k) for k in node.data}
+
+    def string(self, key: str, default: Any = ..., choices: tuple[str, ...] | None = None) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not ...:
+            return value
+        if not isinstance(value, str) or not value:
+            raise self.error(key, "must be a non-empty string")
+        if choices and value not in choices:
+            raise self.error(key, f"must be one of {', '.join(choices)} (got '{value}')")
+        return value
+
+    def decimal(self, key: str, default: Any = ..., minimum: Decimal = Decimal(0)) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not ...:
+            return value
+        return self.to_decimal(key, value, minimum)
+
+    def to_decimal(self, key: str, value: Any, minimum: Decimal = Decimal(0)) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.error(key, "must be a number")
+        try:
+            # Floats come from TOML literals like 1500.00: str() keeps what was written.
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise self.error(key, f"'{value}' is not a number") from None
+        if not number.is_finite() or number < minimum:
+            raise self.error(key, f"must be a number of at least {minimum}")
+        if number > MAX_NUMBER:
+            raise self.error(key, f"must be at most {MAX_NUMBER:,}")
+        return number
+
+    def integer(self, key: str, default: Any = ..., minimum: int = 0) -> Any:
+        value = self.raw(key, default)
+        if value is default and default is not ...:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise self.error(key, f"must be a whole number of at least {minimum}")
+        return value
+
+    def boolean(self, key: str, default: bool = False) -> bool:
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise self.error(key, "must be true or false")
+        return value
+
+    def text(self, key: str, required: bool = True) -> LocalizedText | None:
+        value = self.raw(key, ... if required else None)
+        if value is None:
+            return None
+        return self.to_text(key, value)
+
+    def to_text(self, key: str, value: Any) -> LocalizedText:
+        if isinstance(value, str):
+            return LocalizedText({"en": value})
+        if not isinstance(value, Mapping) or not value:
+            raise self.error(key, "must be a text or a table of texts by locale")
+        for locale, text in value.items():
+            if locale not in LOCALES:
+                raise self.error(f"{key}.{locale}", f"unknown locale (use {', '.join(LOCALES)})")
+            if not isinstance(text, str) or not text.strip():
+                raise self.error(f"{key}.{locale}", "must be a non-empty string")
+        return LocalizedText(value)
+
+    def code(self, key: str) -> str:
+        if not _CODE.fullmatch(key):
+            raise self.error(key, "a code is lower-case letters, digits and dashes")
+        return key
+
+    def term(self, key: str) -> Term:
+        if key == "budget":
+            return Term.any_budget_year()
+        try:
+            return Term.parse(key)
+        except PlanError as exc:
+            raise CatalogError(self.source, self.at(key), _reason(exc, key)) from None
+
+
+def _reason(exc: PlanError, value: str) -> str:
+    """The engine's message without the echoed value: the path already names it."""
+    return str(exc).removeprefix(f"{value}: ")
+
+
+class _CatalogReader:
+    def __init__(self, source: str):
+        self.source = source
+        self.currency = "RUB"
+
+    def money(self, node: _Node, key: str, value: Any) -> Decimal:
+        """A price in the catalog's currency, kept to the currency's minor unit (IRR: 0)."""
+        amount = node.to_decimal(key, value)
+        exact = round_money(amount, self.currency)
+        if exact != amount:
+            raise node.error(
+                key, f"{self.currency} prices have {minor_unit(self.currency)} decimals"
+            )
+        return exact
+
+    def catalog(self, root: _Node) -> Catalog:
+        head = root.child("catalog")
+        currency = head.string("currency", choices=tuple(MINOR_UNITS))
+        self.currency = currency
+        timezone = self.timezone(head, "timezone")
+        payment_methods = head.raw("payment_methods", list(PAYMENT_METHODS))
+        if not isinstance(payment_methods, list) or not payment_methods:
+            raise head.error("payment_methods", "must be a list of card, bank-transfer")
+        for method in payment_methods:
+            if method not in PAYMENT_METHODS:
+                raise head.error("payment_methods", f"unknown payment method '{method}'")
+        if "card" in payment_methods and currency == "IRR":
+            raise head.error("payment_methods", "card payments cannot be taken in IRR")
+
+        units = {
+            code: Unit(
+                code,
+                node.text("name"),
+                node.integer("default", 0),
+                node.text("description", required=False),
+            )
+            for code, node in root.children("units", required=False).items()
+        }
+        groups_node = root.child("feature_groups", required=False)
+        groups = {
+            groups_node.code(code): groups_node.to_text(code, value)
+            for code, value in (groups_node.data if groups_node else {}).items()
+        }
+        features = self.features(root, groups)
+        calendars = {
+            code: self.calendar(code, node, timezone)
+            for code, node in root.children("calendars", required=False).items()
+        }
+        sla_targets = {
+            code: SlaTarget(code, node.text("name"), node.text("description", required=False))
+            for code, node in root.children("sla_targets", required=False).items()
+        }
+        context = {
+            "units": units,
+            "features": {f.code: f for f in features},
+            "calendars": calendars,
+            "sla_targets": sla_targets,
+        }
+        plans = {
+            code: self.plan(code, node, context) for code, node in root.children("plans").items()
+        }
+        if not plans:
+            raise root.error("plans", "a catalog needs at least one plan")
+        services = {
+            code: self.service(code, node)
+            for code, node in root.children("services", required=False).items()
+        }
+        out_of_scope = tuple(
+            ScopeItem(code, node.text("name"), node.text("help", required=False))
+            for code, node in root.children("out_of_scope", required=False).items()
+        )
+        callback = None
+        callback_node = root.child("callback", required=False)
+        if callback_node is not None:
+            within, _ = self.duration(callback_node, "within", callback_node.raw("within"))
+            calendar = callback_node.string("calendar", None)
+            if calendar is not None and calendar not in calendars:
+                raise callback_node.error("calendar", f"unknown calendar '{calendar}'")
+            if within.working and calendar is None:
+                raise callback_node.error("within", "working time needs a calendar")
+            callback = CallbackPromise(within, calendar)
+        blocks = head.raw("visit_blocks", [])
+        if not isinstance(blocks, list) or not all(
+            isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in blocks
+        ):
+            raise head.error("visit_blocks", "must be a list of whole hours")
+        return Catalog(
+            code=head.code(head.string("code")),
+            name=head.text("name"),
+            provider=head.text("provider", required=False),
+            currency=currency,
+            locale=head.string("locale", choices=LOCALES),
+            timezone=timezone,
+            plans=_frozen(plans),
+            units=_frozen(units),
+            features=features,
+            feature_groups=_frozen(groups),
+            calendars=_frozen(calendars),
+            sla_targets=_frozen(sla_targets),
+            services=_frozen(services),
+            out_of_scope=out_of_scope,
+            payment_methods=tuple(payment_methods),
+            visit_blocks=tuple(blocks),
+            callback=callback,
+        )
+
+    def timezone(self, node: _Node, key: str, default: Any = ...) -> str:
+        name = node.string(key, default)
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise node.error(key, f"unknown time zone '{name}'") from None
+        return name
+
+    def features(self, root: _Node, groups: Mapping[str, LocalizedText]) -> tuple[Feature, ...]:
+        features = []
+        for code, node in root.children("features", required=False).items():
+            kind = node.string("kind", choices=FEATURE_KINDS)
+            group = node.string("group", "general")
+            if groups and group not in groups:
+                raise node.error("group", f"unknown feature group '{group}'")
+            unit = node.text("unit", required=False)
+            if kind == "quantity" and unit is None:
+                raise node.error("unit", "a quantity feature needs a unit")
+            per = node.string("per", None, choices=("month", "year"))
+            features.append(Feature(code, group, kind, node.text("name"), unit, per))
+        return tuple(features)
+
+    def calendar(self, code: str, node: _Node, default_timezone: str) -> Calendar:
+        days = node.raw("days")
+        if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
+            raise node.error("days", f"must be a list of {', '.join(WEEKDAYS)}")
+        hours = node.string("hours")
+        match = _HOURS.fullmatch(hours)
+        try:
+            opens = time(int(match[1]), int(match[2])) if match else None
+            closes = time(int(match[3]), int(match[4])) if match else None
+        except ValueError:
+            opens = closes = None
+        if opens is None or closes is None or opens >= closes:
+            raise node.error("hours", f"'{hours}' must be HH:MM-HH:MM with opening before closing")
+        country = node.string("holidays", None)
+        subdivision = node.string("subdivision", None)
+        if country is not None:
+            supported = holidays.list_supported_countries()
+            if country not in supported:
+                raise node.error("holidays", f"unknown holiday country '{country}'")
+            if subdivision is not None and subdivision not in supported[country]:
+                raise node.error("subdivision", f"{country} has no subdivision '{subdivision}'")
+        elif subdivision is not None:
+            raise node.error("subdivision", "a subdivision needs a holidays country")
+        return Calendar(
+            code=code,
+            timezone=self.timezone(node, "timezone", default_timezone),
+            days=frozenset(WEEKDAYS.index(d) for d in days),
+            opens=opens,
+            closes=closes,
+            holidays_country=country,
+            holidays_subdivision=subdivision,
+        )
+
+    def duration(self, node: _Node, key: str, value: Any, ranges: bool = False) -> tuple:
+        """A ``{hours = 4}``-style table: (upper, lower or None)."""
+        if not isinstance(value, Mapping) or len(value) != 1:
+            raise node.error(key, f"must be a table with one of {', '.join(DURATION_UNITS)}")
+        ((unit, amount),) = value.items()
+        if unit not in DURATION_UNITS:
+            raise node.error(f"{key}.{unit}", f"unknown unit (use {', '.join(DURATION_UNITS)})")
+        where = f"{key}.{unit}"
+        if isinstance(amount, list):
+            if not ranges or len(amount) != 2:
+                raise node.error(where, "a range is [from, to] and only SLA targets take one")
+            lower, upper = (node.to_decimal(where, a) for a in amount)
+            if not Decimal(0) < lower < upper:
+                raise node.error(where, "a range needs 0 < from < to")
+            if upper > MAX_DURATION:
+                raise node.error(where, f"must be at most {MAX_DURATION}")
+            return Duration(upper, unit), Duration(lower, unit)
+        amount = node.to_decimal(where, amount)
+        if amount <= 0:
+            raise node.error(where, "must be more than 0")
+        if amount > MAX_DURATION:
+            raise node.error(where, f"must be at most {MAX_DURATION}")
+        return Duration(amount, unit), None
+
+    def plan(self, code: str, node: _Node, context: Mapping[str, Mapping]) -> Plan:
+        pricing = node.string("pricing", choices=PLAN_PRICING)
+        calendar = node.string("calendar", None)
+        if calendar is not None and calendar not in context["calendars"]:
+            raise node.error("calendar", f"unknown calendar '{calendar}'")
+
+        terms: dict[Term, TermOffer] = {}
+        terms_node = node.child("terms", required=pricing not in _TERMLESS)
+        if terms_node is not None:
+            if pricing in _TERMLESS:
+                raise node.error("terms", f"a {pricing} plan takes no term")
+            for key, value in terms_node.data.items():
+                terms[terms_node.term(key)] = self.term_offer(terms_node, key, value, pricing)
+            if not terms:
+                raise node.error("terms", "a plan needs at least one term")
+            if all(offer.renewal_only for offer in terms.values()):
+                raise node.error("terms", "a plan needs a term open to new clients")
+
+        loyalty = {}
+        loyalty_node = node.child("loyalty", required=False)
+        for key, value in (loyalty_node.data if loyalty_node else {}).items():
+            term = loyalty_node.term(key)
+            if term not in terms:
+                raise loyalty_node.error(key, "the plan does not offer this term")
+            loyalty[term] = self.money(loyalty_node, key, value)
+        if loyalty and pricing != "term-table":
+            raise node.error("loyalty", "loyalty prices need a term-table plan")
+
+        unit_prices: dict[str, Decimal] = {}
+        if pricing in ("per-unit", "per-request"):
+            prices = node.child("unit_prices")
+            for unit, value in prices.data.items():
+                if unit not in context["units"]:
+                    raise prices.error(unit, f"unknown unit '{unit}'")
+                unit_prices[unit] = self.money(prices, unit, value)
+            if not unit_prices:
+                raise node.error("unit_prices", "needs at least one unit")
+
+        billing: dict[str, Decimal] = {}
+        billing_node = node.child("billing", required=False)
+        if billing_node is not None:
+            if pricing != "per-unit":
+                raise node.error("billing", "billing schedules need a per-unit plan")
+            for schedule, value in billing_node.data.items():
+                if schedule not in BILLING_MONTHS:
+                    raise billing_node.error(
+                        schedule, f"unknown billing schedule (use {', '.join(BILLING_MONTHS)})"
+                    )
+                percent = billing_node.to_decimal(schedule, value)
+                if percent >= 100:
+                    raise billing_node.error(schedule, "a discount must be under 100%")
+                for term in terms:
+                    if term.months is None or term.months % BILLING_MONTHS[schedule]:
+                        raise billing_node.error(
+                            schedule, f"term {term} is not a whole number of installments"
+                        )
+                billing[schedule] = percent
+        default_billing = node.string("default_billing", None, choices=tuple(billing) or None)
+        if billing and default_billing is None:
+            default_billing = next(iter(billing))
+
+        percent = None
+        if pricing == "percent-of-licence":
+            percent = node.decimal("percent")
+            if not Decimal(0) < percent <= 100:
+                raise node.error("percent", "must be more than 0 and at most 100")
+
+        eligibility = None
+        eligibility_node = node.child("eligibility", required=False)
+        if eligibility_node is not None:
+            unit = eligibility_node.string("unit")
+            if unit not in context["units"]:
+                raise eligibility_node.error("unit", f"unknown unit '{unit}'")
+            eligibility = Eligibility(unit, eligibility_node.integer("minimum", minimum=1))
+
+        features = {}
+        features_node = node.child("features", required=False)
+        for key, value in (features_node.data if features_node else {}).items():
+            feature = context["features"].get(key)
+            if feature is None:
+                raise features_node.error(key, f"unknown feature '{key}'")
+            features[key] = self.feature_value(features_node, key, value, feature)
+
+        sla = {}
+        sla_node = node.child("sla", required=False)
+        for key, value in (sla_node.data if sla_node else {}).items():
+            if key not in context["sla_targets"]:
+                raise sla_node.error(key, f"unknown SLA target '{key}'")
+            upper, lower = self.duration(sla_node, key, value, ranges=True)
+            if upper.working and calendar is None:
+                raise sla_node.error(key, "working time needs the plan's calendar")
+            sla[key] = PlanSla(key, upper, lower)
+
+        default_term = self.plan_term(node, terms) if node.has("default_term") else None
+
+        return Plan(
+            code=code,
+            name=node.text("name"),
+            description=node.text("description", required=False),
+            pricing=pricing,
+            calendar=calendar,
+            terms=_frozen(terms),
+            features=_frozen(features),
+            sla=_frozen(sla),
+            loyalty=_frozen(loyalty),
+            unit_prices=_frozen(unit_prices),
+            billing=_frozen(billing),
+            default_billing=default_billing,
+            percent=percent,
+            eligibility=eligibility,
+            default_term=default_term,
+        )
+
+    def plan_term(self, node: _Node, terms: Mapping[Term, TermOffer]) -> Term:
+        value = node.string("default_term")
+        try:
+            term = Term.parse(value)
+        except PlanError as exc:
+            raise node.error("default_term", _reason(exc, value)) from None
+        if not any(t == term or (t.kind == term.kind == "budget") for t in terms):
+            raise node.error("default_term", f"the plan does not offer {value}")
+        return term
+
+    def term_offer(self, node: _Node, key: str, value: Any, pricing: str) -> TermOffer:
+        term = node.term(key)
+        if isinstance(value, Mapping):
+            offer = _Node(value, node.at(key), self.source)
+            price = self.money(offer, "price", value["price"]) if "price" in value else None
+            renewal_only = offer.boolean("renewal_only")
+            discount = offer.decimal("discount_percent", Decimal(0))
+            if discount >= 100:
+                raise offer.error("discount_percent", "a discount must be under 100%")
+        else:
+            price, renewal_only, discount = self.money(node, key, value), False, Decimal(0)
+        if pricing == "term-table" and price is None:
+            raise node.error(key, "a term-table plan needs a price for each term")
+        if pricing != "term-table" and price is not None:
+            raise node.error(key, f"a {pricing} plan takes no price per term")
+        if discount and not renewal_only:
+            raise node.error(key, "a term discount applies to renewal-only terms")
+        return TermOffer(term, price, renewal_only, discount)
+
+    def feature_value(self, node: _Node, key: str, value: Any, feature: Feature) -> FeatureValue:
+        note = None
+        if isinstance(value, Mapping) and "value" in value:
+            expanded = _Node(value, node.at(key), self.source)
+            note = expanded.text("note", required=False)
+            node, key, value = expanded, "value", value["value"]
+        kind = feature.kind
+        if kind == "yes-no":
+            if not isinstance(value, bool):
+                raise node.error(key, "a yes-no feature takes true or false")
+            return FeatureValue(kind, flag=value, note=note)
+        if kind == "quantity":
+            if value == "unlimited":
+                return FeatureValue(kind, unlimited=True, note=note)
+            return FeatureValue(kind, quantity=node.to_decimal(key, value), note=note)
+        if kind == "duration":
+            upper, _ = self.duration(node, key, value)
+            return FeatureValue(kind, duration=upper, note=note)
+        return FeatureValue(kind, text=node.to_text(key, value), note=note)
+
+    def service(self, code: str, node: _Node) -> Service:
+        pricing = node.string("pricing", choices=SERVICE_PRICING)
+        kind = node.string("kind", choices=SERVICE_KINDS)
+        bundles = []
+        bundle_list = node.raw("bundles", [])
+        if not isinstance(bundle_list, list):
+            raise node.error("bundles", "must be a list of {hours, price} tables")
+        for index, bundle in enumerate(bundle_list):
+            if not isinstance(bundle, Mapping):
+                raise node.error(f"bundles.{index}", "must be a table")
+            bundle_node = _Node(bundle, node.at(f"bundles.{index}"), self.source)
+            bundles.append(
+                Bundle(
+                    bundle_node.integer("hours", minimum=2),
+                    self.money(bundle_node, "price", bundle_node.raw("price")),
+                )
+            )
+        fee_node = node.child("one_time_fee", required=False)
+        fee = None
+        if fee_node is not None:
+            fee = Fee(
+                fee_node.code(fee_node.string("code")),
+                fee_node.text("name"),
+                self.money(fee_node, "amount", fee_node.raw("amount")),
+            )
+        hour_step = node.decimal("hour_step", None)
+        if pricing == "hourly":
+            if bundles and hour_step != 1:
+                raise node.error("hour_step", "bundles are bought in whole hours: set 1")
+            if hour_step is not None and hour_step <= 0:
+                raise node.error("hour_step", "must be more than 0")
+        elif bundles or fee or hour_step is not None or node.has("minimum_hours"):
+            raise node.error("pricing", "only hourly services take hours, bundles or a fee")
+        return Service(
+            code=code,
+            name=node.text("name"),
+            description=node.text("description", required=False),
+            pricing=pricing,
+            kind=kind,
+            price=self.money(node, "price", node.raw("price")),
+            minimum_hours=node.decimal("minimum_hours", Decimal(0)),
+            hour_step=hour_step,
+            bundles=tuple(sorted(bundles, key=lambda b: b.hours)),
+            one_time_fee=fee,
+        )
+
+
+def _frozen(mapping: dict) -> Mapping:
+    """A read-only view: a catalog is shared by every request and must never change."""
+    return MappingProxyType(mapping)
