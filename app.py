@@ -1,0 +1,5 @@
+"""Entry point: ``flask --app app run``."""
+
+from portal import create_app
+
+app = create_app()

@@ -1,0 +1,74 @@
+"""The support portal: ``create_app`` builds the Flask application.
+
+Nothing is imported at module level, so that ``portal.plans`` (the pure engine)
+can be imported without loading Flask or SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None):
+    """Build the portal. ``test_config`` overrides settings read from the environment."""
+    import os
+
+    from flask import Flask
+
+    from portal.clock import utc_now
+    from portal.config import load_config
+    from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from portal.i18n import compile_translations, select_locale
+
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(load_config(os.environ, Path(app.instance_path)))
+    app.config["CLOCK"] = utc_now
+    if test_config:
+        app.config.update(test_config)
+    if (app.debug or app.testing) and "SESSION_COOKIE_SECURE" not in (test_config or {}):
+        app.config["SESSION_COOKIE_SECURE"] = False  # plain http while developing and testing
+
+    compiled = Path(app.instance_path) / "translations"
+    compile_translations(ROOT / "translations", compiled)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+
+    from portal.mail.services import mailer_from_config
+
+    app.extensions["mailer"] = mailer_from_config(app.config)
+
+    from portal import errors, models  # noqa: F401  (models register their tables)
+    from portal.accounts import bp as accounts_bp
+    from portal.accounts.cli import users_cli
+    from portal.api import bp as api_bp
+    from portal.api.cli import quote_command, sla_command
+    from portal.callbacks import bp as callbacks_bp
+    from portal.catalog import bp as catalog_bp
+    from portal.catalog.cli import catalog_cli
+    from portal.mail.routes import bp as mail_bp
+    from portal.translate import translate_cli
+    from portal.views import register_template_helpers
+
+    app.register_blueprint(catalog_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(callbacks_bp)
+    app.register_blueprint(mail_bp)
+    csrf.exempt(api_bp)
+    app.cli.add_command(quote_command)
+    app.cli.add_command(sla_command)
+    app.cli.add_command(catalog_cli)
+    app.cli.add_command(translate_cli)
+    app.cli.add_command(users_cli)
+    errors.register(app)
+    register_template_helpers(app)
+    return app

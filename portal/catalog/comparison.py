@@ -1,0 +1,320 @@
+"""The comparison of a catalog's plans, side by side, priced by the engine for the client's choice.
+
+The client's choice (term, billing, quantities, licence value, renewal) arrives
+as the query string of the comparison page. Each field is checked once with the
+engine's own parsers; then every plan is quoted for the choice. What a plan
+does not offer (a term, a renewal-only discount) is said in its column; what
+the client typed wrong is said beside the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from portal.plans import (
+    Catalog,
+    Plan,
+    PlanError,
+    Quote,
+    Savings,
+    Term,
+    parse_quote_request,
+    quote,
+    savings,
+)
+from portal.plans.catalog import Feature, FeatureValue, PlanSla
+from portal.plans.requests import parse_amount, parse_date, parse_whole
+
+# The fields of the comparison form, in the order they are shown and checked.
+CHOICE_FIELDS = ("term", "billing", "licence_value", "renewal", "previous_end", "start")
+
+
+@dataclass(frozen=True)
+class TermOption:
+    term: Term
+    renewal_only: bool
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The client's choice as typed (``values``) and as understood (``term``, ``errors``...)."""
+
+    values: dict[str, str]
+    term: Term | None
+    billing: str | None
+    quantities: dict[str, int]
+    licence_value: Decimal | None
+    renewing: bool
+    previous_end: date | None
+    start: date | None
+    errors: dict[str, PlanError] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+
+    def key(self) -> tuple:
+        """Everything typed that the comparison depends on, as a hashable key."""
+        return tuple(sorted(self.values.items()))
+
+    def query(self) -> dict[str, str]:
+        """The choice as query parameters, to share or to carry to another page.
+
+        Empty fields and quantities left at the catalog's default are left out,
+        so a shared address says only what the client chose.
+        """
+        return {
+            name: value
+            for name, value in self.values.items()
+            if value and self.defaults.get(name) != value
+        }
+
+
+@dataclass(frozen=True)
+class PlanColumn:
+    plan: Plan
+    quote: Quote | None
+    savings: Savings | None
+    note: PlanError | None  # why the plan has no price for this choice
+
+
+@dataclass(frozen=True)
+class FeatureRow:
+    feature: Feature
+    values: tuple[FeatureValue | None, ...]
+
+
+@dataclass(frozen=True)
+class SlaRow:
+    target: str
+    promises: tuple[PlanSla | None, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    catalog: Catalog
+    choice: Choice
+    terms: tuple[TermOption, ...]
+    billing_codes: tuple[str, ...]
+    units: tuple[str, ...]
+    takes_licence_value: bool
+    offers_renewal_terms: bool
+    columns: tuple[PlanColumn, ...]
+    groups: tuple[tuple[str, tuple[FeatureRow, ...]], ...]
+    sla: tuple[SlaRow, ...]
+
+    @property
+    def has_terms(self) -> bool:
+        return bool(self.terms)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """Names of the fields the form shows for this catalog, each with its error slot."""
+        shown = {
+            "term": self.has_terms,
+            "billing": bool(self.billing_codes),
+            "licence_value": self.takes_licence_value,
+            "previous_end": self.offers_renewal_terms,
+            "start": self.has_terms,
+        }
+        return tuple(name for name in CHOICE_FIELDS if shown.get(name)) + tuple(
+            f"qty.{unit}" for unit in self.units
+        )
+
+    @property
+    def unplaced_errors(self) -> tuple[PlanError, ...]:
+        """Mistakes in parameters the form does not show (a hand-edited address)."""
+        return tuple(e for name, e in self.choice.errors.items() if name not in self.fields)
+
+
+def term_options(catalog: Catalog, today: date) -> tuple[TermOption, ...]:
+    """Every term some plan offers: months, this and next budget year, years."""
+    options: dict[Term, bool] = {}
+    for plan in catalog.plans.values():
+        for term, offer in plan.terms.items():
+            if term.kind == "budget":
+                for year in (today.year, today.year + 1):
+                    options.setdefault(Term("budget", year), False)
+            else:
+                renewal_only = options.get(term, True) and offer.renewal_only
+                options[term] = renewal_only
+    return tuple(
+        TermOption(term, renewal_only)
+        for term, renewal_only in sorted(options.items(), key=lambda item: term_order(item[0]))
+    )
+
+
+def term_order(term: Term) -> tuple[int, int]:
+    """Months first, then budget years, then years."""
+    return ({"months": 0, "budget": 1, "years": 2}[term.kind], term.count)
+
+
+def default_term(catalog: Catalog) -> Term | None:
+    for plan in catalog.plans.values():
+        if plan.default_term is not None:
+            return plan.default_term
+        if plan.terms:
+            return next(iter(plan.terms))
+    return None
+
+
+def read_choice(catalog: Catalog, args: dict[str, str], today: date) -> Choice:
+    """Check each field of the comparison form; the defaults fill what was not given."""
+    errors: dict[str, PlanError] = {}
+    values = {name: (args.get(name) or "").strip() for name in CHOICE_FIELDS}
+
+    term = default_term(catalog)
+    if values["term"]:
+        try:
+            term = Term.parse(values["term"])
+        except PlanError as error:
+            errors["term"] = error
+        else:
+            offered = [option.term for option in term_options(catalog, today)]
+            if term not in offered:
+                errors["term"] = PlanError(
+                    "term_not_offered",
+                    "Term {value} is not offered for this plan (offered: {offered})",
+                    "term",
+                    value=term.code,
+                    offered=", ".join(t.code for t in offered) or "—",
+                )
+    elif term is not None:
+        values["term"] = term.code
+
+    billing = values["billing"] or None
+    codes = _billing_codes(catalog)
+    if billing is not None and billing not in codes:
+        errors["billing"] = PlanError(
+            "billing_not_offered",
+            "Billing '{value}' is not offered for this plan (offered: {offered})",
+            "billing",
+            value=billing,
+            offered=", ".join(codes) or "—",
+        )
+        billing = None
+
+    quantities = {}
+    defaults = {}
+    for unit in _priced_units(catalog):
+        name = f"qty.{unit}"
+        raw = (args.get(name) or "").strip()
+        defaults[name] = str(catalog.units[unit].default_quantity)
+        if not raw:
+            quantities[unit] = catalog.units[unit].default_quantity
+            values[name] = defaults[name]
+            continue
+        values[name] = raw
+        try:
+            quantities[unit] = parse_whole(raw, name, minimum=0)
+        except PlanError as error:
+            errors[name] = error
+
+    licence_value = None
+    if values["licence_value"]:
+        try:
+            licence_value = parse_amount(values["licence_value"], "licence_value")
+        except PlanError as error:
+            errors["licence_value"] = error
+
+    dates = {}
+    for name in ("previous_end", "start"):
+        if values[name]:
+            try:
+                dates[name] = parse_date(values[name], name)
+            except PlanError as error:
+                errors[name] = error
+
+    renewing = values["renewal"] in ("1", "on", "true", "yes")
+    values["renewal"] = "1" if renewing else ""
+    if renewing and "previous_end" not in dates and "previous_end" not in errors:
+        errors["previous_end"] = PlanError(
+            "missing_parameter",
+            "Give the end date of the previous period (previous_end)",
+            "previous_end",
+        )
+    return Choice(
+        values=values,
+        term=term,
+        billing=billing,
+        quantities=quantities,
+        licence_value=licence_value,
+        renewing=renewing,
+        previous_end=dates.get("previous_end"),
+        start=dates.get("start"),
+        errors=errors,
+        defaults=defaults,
+    )
+
+
+def compare(catalog: Catalog, choice: Choice, today: date) -> Comparison:
+    """All plans as columns priced for ``choice``, their features grouped, their SLA targets."""
+    plans = tuple(catalog.plans.values())
+    columns = tuple(price_column(catalog, plan, choice, today) for plan in plans)
+    groups: dict[str, list[FeatureRow]] = {}
+    for feature in catalog.features:
+        values = tuple(plan.features.get(feature.code) for plan in plans)
+        if any(value is not None for value in values):
+            groups.setdefault(feature.group, []).append(FeatureRow(feature, values))
+    sla = tuple(
+        SlaRow(code, tuple(plan.sla.get(code) for plan in plans))
+        for code in catalog.sla_targets
+        if any(code in plan.sla for plan in plans)
+    )
+    terms = term_options(catalog, today)
+    return Comparison(
+        catalog=catalog,
+        choice=choice,
+        terms=terms,
+        billing_codes=_billing_codes(catalog),
+        units=_priced_units(catalog),
+        takes_licence_value=any(p.pricing == "percent-of-licence" for p in plans),
+        offers_renewal_terms=any(option.renewal_only for option in terms)
+        or any(plan.loyalty for plan in plans),
+        columns=columns,
+        groups=tuple((group, tuple(rows)) for group, rows in groups.items()),
+        sla=sla,
+    )
+
+
+def quote_params(plan: Plan, choice: Choice) -> dict[str, str]:
+    """The engine's parameters for ``plan`` under ``choice``: only what the plan takes."""
+    params = {"plan": plan.code}
+    if plan.takes_term and choice.term is not None:
+        params["term"] = choice.term.code
+    if plan.billing and choice.billing:
+        params["billing"] = choice.billing
+    for unit, quantity in choice.quantities.items():
+        if unit in plan.unit_prices:
+            params[f"qty.{unit}"] = str(quantity)
+    if plan.pricing == "percent-of-licence" and choice.licence_value is not None:
+        params["licence_value"] = str(choice.licence_value)
+    if choice.renewing and choice.previous_end is not None and plan.takes_term:
+        params["previous_plan"] = plan.code
+        params["previous_end"] = choice.previous_end.isoformat()
+    if choice.start is not None and plan.takes_term:
+        params["start"] = choice.start.isoformat()
+    return params
+
+
+def price_column(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> PlanColumn:
+    if choice.errors or plan.pricing == "included":
+        return PlanColumn(plan, None, None, None)
+    try:
+        asked = parse_quote_request(catalog, quote_params(plan, choice), today)
+        priced = quote(catalog, asked, today)
+    except PlanError as error:
+        return PlanColumn(plan, None, None, error)
+    return PlanColumn(plan, priced, savings(catalog, priced), None)
+
+
+def _billing_codes(catalog: Catalog) -> tuple[str, ...]:
+    codes: list[str] = []
+    for plan in catalog.plans.values():
+        codes.extend(code for code in plan.billing if code not in codes)
+    return tuple(codes)
+
+
+def _priced_units(catalog: Catalog) -> tuple[str, ...]:
+    """Units some plan is priced by, in the catalog's order."""
+    priced = {unit for plan in catalog.plans.values() for unit in plan.unit_prices}
+    return tuple(unit for unit in catalog.units if unit in priced)

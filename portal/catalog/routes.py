@@ -1,0 +1,70 @@
+"""Public pages of the catalog: the comparison and the plan detail."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, render_template, request, url_for
+
+from portal.catalog import bp, rendering
+from portal.catalog.comparison import compare, read_choice
+from portal.catalog.current import current_catalog
+from portal.catalog.detail import plan_detail
+from portal.catalog.wording import locale_code
+from portal.clock import today_in
+from portal.extensions import htmx
+
+COMPARISON_TARGET = "comparison"
+
+
+@bp.get("/")
+@bp.get("/plans")
+def comparison():
+    """Plans side by side for the chosen term and options.
+
+    An htmx request aimed at the comparison gets only that fragment (with the
+    field errors and the status line swapped out of band); anything else, the
+    full page. A mistake in the choice answers 400 with the message beside the
+    field, in both cases.
+    """
+    catalog = current_catalog()
+    today = today_in(catalog.timezone)
+    choice = read_choice(catalog, request.args, today)
+    fragment = bool(htmx) and htmx.target == COMPARISON_TARGET
+    # The comparison depends on the catalog version, the language, the date and the choice
+    # alone: rendered once for those, it is served again to everyone who makes that choice.
+    version = rendering.version_key(catalog)
+    key = (*version, locale_code(), today, fragment, choice.key()) if version else None
+    content = rendering.parts.get_or_render(
+        key,
+        lambda: render_template(
+            "catalog/_comparison.html" if fragment else "catalog/_comparison_page.html",
+            oob=fragment,
+            comparison=compare(catalog, choice, today),
+        ),
+    )
+    if fragment:
+        response = make_response(content)
+    else:
+        response = make_response(
+            render_template("catalog/index.html", catalog=catalog, choice=choice, content=content)
+        )
+    response.status_code = 400 if choice.errors else 200
+    response.vary.add("HX-Request")
+    response.vary.add("HX-Target")
+    if fragment:
+        response.headers["HX-Trigger"] = "priceChanged"
+        # The address to share: what was chosen, without empty fields and defaults.
+        response.headers["HX-Push-Url"] = url_for("catalog.comparison", **choice.query())
+    return response
+
+
+@bp.get("/plans/<code>")
+def plan(code: str):
+    catalog = current_catalog()
+    if code not in catalog.plans:
+        abort(404)
+    today = today_in(catalog.timezone)
+    choice = read_choice(catalog, request.args, today)
+    detail = plan_detail(catalog, catalog.plans[code], choice, today)
+    response = make_response(render_template("catalog/plan.html", detail=detail))
+    response.status_code = 400 if choice.errors else 200
+    return response

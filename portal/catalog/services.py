@@ -1,0 +1,164 @@
+"""Use cases around catalogs: publishing numbered versions and reading the active one.
+
+The database is the record of what was offered: the active catalog file is
+imported as version 1 on first use, later versions are published by admins or
+by ``flask catalog publish``, and the portal prices from the newest version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.models import CatalogVersion
+from portal.plans import Catalog, load_catalog, parse_catalog
+from portal.plans.loading import bundled_catalog_names, bundled_catalog_path
+
+# Parsed catalogs by (name, version, checksum): a published version never changes, so an
+# entry never goes stale; the checksum keeps apart databases that numbered differently.
+_parsed: dict[tuple[str, int, str], Catalog] = {}
+_names: dict[str, str] = {}
+# Newest version seen per (database, catalog name): (monotonic time, version, checksum).
+_newest_seen: dict[tuple[str, str], tuple[float, int, str]] = {}
+_lock = threading.Lock()
+
+
+class NoSuchVersion(LookupError):
+    pass
+
+
+def catalog_name(setting: str) -> str:
+    """The catalog name of a ``PORTAL_CATALOG`` setting: a bundled name, or a file's own code."""
+    if setting in bundled_catalog_names():
+        return setting
+    if setting not in _names:
+        _names[setting] = load_catalog(setting).code
+    return _names[setting]
+
+
+def publish(session: Session, source: str, origin: str, now: datetime) -> CatalogVersion:
+    """Validate ``source`` and publish it as the next version of its catalog; commits.
+
+    Publishing a text identical to the newest version publishes nothing and
+    returns that version. Raises :class:`portal.plans.CatalogError` for a bad file.
+    """
+    catalog = parse_catalog(source, source=origin)
+    checksum = hashlib.sha256(source.encode()).hexdigest()
+    newest = _newest(session, catalog.code)
+    if newest is not None and newest.checksum == checksum:
+        return newest
+    row = CatalogVersion(
+        name=catalog.code,
+        version=(newest.version + 1) if newest else 1,
+        source=source,
+        checksum=checksum,
+        origin=origin,
+        published_at=now,
+    )
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another process published the same version number first: take theirs.
+        session.rollback()
+        row = _newest(session, catalog.code)
+    _newest_seen[(_database(session), row.name)] = (time.monotonic(), row.version, row.checksum)
+    return row
+
+
+def active_catalog(
+    session: Session, setting: str, now: datetime, refresh_seconds: float = 0.0
+) -> Catalog:
+    """The newest published version of the ``PORTAL_CATALOG`` catalog, imported on first use.
+
+    The database is asked which version is newest at most every ``refresh_seconds``
+    (a version published by this process is seen at once, one published by another
+    worker within that time). Every quote names the version it was priced from, so a
+    quote made in that window stands at the price it showed.
+    """
+    name = catalog_name(setting)
+    key = (_database(session), name)
+    seen = _newest_seen.get(key)
+    if seen is not None and time.monotonic() - seen[0] < refresh_seconds:
+        catalog = _parsed.get((name, seen[1], seen[2]))
+        if catalog is not None:
+            return catalog
+    newest = session.execute(
+        select(CatalogVersion.version, CatalogVersion.checksum)
+        .where(CatalogVersion.name == name)
+        .order_by(CatalogVersion.version.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        path = bundled_catalog_path(setting)
+        return _remember(publish(session, path.read_text(encoding="utf-8"), path.name, now))
+    _newest_seen[key] = (time.monotonic(), *newest)
+    return _cached(session, name, *newest)
+
+
+def catalog_version(session: Session, name: str, version: int) -> Catalog:
+    """Version ``version`` of catalog ``name``, as it was published."""
+    checksum = session.execute(
+        select(CatalogVersion.checksum).where(
+            CatalogVersion.name == name, CatalogVersion.version == version
+        )
+    ).scalar()
+    if checksum is None:
+        raise NoSuchVersion(f"catalog {name} has no version {version}")
+    return _cached(session, name, version, checksum)
+
+
+def _cached(session: Session, name: str, version: int, checksum: str) -> Catalog:
+    catalog = _parsed.get((name, version, checksum))
+    if catalog is None:
+        row = session.execute(
+            select(CatalogVersion).where(
+                CatalogVersion.name == name, CatalogVersion.version == version
+            )
+        ).scalar_one()
+        catalog = _remember(row)
+    return catalog
+
+
+def versions(session: Session, name: str | None = None) -> list[CatalogVersion]:
+    query = select(CatalogVersion).order_by(CatalogVersion.name, CatalogVersion.version)
+    if name is not None:
+        query = query.where(CatalogVersion.name == name)
+    return list(session.execute(query).scalars())
+
+
+def forget_newest() -> None:
+    """Forget which versions were seen newest, as after a database was emptied (tests)."""
+    _newest_seen.clear()
+
+
+def _database(session: Session) -> str:
+    return session.get_bind().url.render_as_string(hide_password=True)
+
+
+def _newest(session: Session, name: str) -> CatalogVersion | None:
+    return session.execute(
+        select(CatalogVersion).where(
+            CatalogVersion.name == name,
+            CatalogVersion.version
+            == select(func.max(CatalogVersion.version))
+            .where(CatalogVersion.name == name)
+            .scalar_subquery(),
+        )
+    ).scalar_one_or_none()
+
+
+def _remember(row: CatalogVersion) -> Catalog:
+    key = (row.name, row.version, row.checksum)
+    with _lock:
+        if key not in _parsed:
+            _parsed[key] = parse_catalog(
+                row.source, source=f"{row.name} v{row.version}"
+            ).with_version(row.version, row.checksum)
+        return _parsed[key]

@@ -1,0 +1,256 @@
+"""Engine values phrased in the user's language: terms, quote lines, durations, calendars.
+
+The engine returns structure (a line's kind, quantity, months); this module
+turns it into words with Flask-Babel, so the API, the pages and the CLI say
+the same thing in the same language.
+"""
+
+from __future__ import annotations
+
+import functools
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_timezone_location
+from flask import g, has_request_context
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext
+
+from portal import formatting
+from portal.plans import Catalog, LocalizedText, Plan, PlanError, Term
+from portal.plans.catalog import Calendar, Duration, PlanSla
+from portal.plans.pricing import Line, Quote
+
+
+def locale_code() -> str:
+    """The language of the current request or command (``uk``).
+
+    Remembered in ``g`` for the rest of a request, where pages ask for it a
+    hundred times; a command's ``force_locale`` is read each time.
+    """
+    if not has_request_context():
+        return _babel_locale_code()
+    code = g.get("locale_code")
+    if code is None:
+        code = g.locale_code = _babel_locale_code()
+    return code
+
+
+def _babel_locale_code() -> str:
+    locale = get_locale()
+    return locale.language if locale else "en"
+
+
+def text(value: LocalizedText | None, catalog: Catalog) -> str | None:
+    """A catalog text in the current language, falling back to the catalog's, then English."""
+    if value is None:
+        return None
+    return value.get_for(locale_code(), catalog.locale)
+
+
+def number(value: Decimal | int) -> str:
+    return formatting.number(value, locale_code())
+
+
+def numbers(values, separator: str) -> str:
+    """Several numbers joined: ``4 / 8``."""
+    return separator.join(number(value) for value in values)
+
+
+def number_plain(value: int) -> str:
+    """A number without grouping (a year: 2027, ۲۰۲۷)."""
+    return formatting.number(value, locale_code(), grouping=False)
+
+
+def term_name(term: Term) -> str:
+    """``7 months``, ``budget year 2027``, ``2 years`` in the current language."""
+    return _term_name(term, locale_code())
+
+
+@functools.lru_cache(maxsize=1024)
+def _term_name(term: Term, locale: str) -> str:
+    # Cached per language: a page names the same dozen terms many times.
+    if term.kind == "months":
+        return ngettext("%(n)s month", "%(n)s months", term.count, n=number(term.count))
+    if term.kind == "years":
+        return ngettext("%(n)s year", "%(n)s years", term.count, n=number(term.count))
+    if term.count == 0:
+        return gettext("budget year")
+    return gettext("budget year %(year)s", year=number_plain(term.count))
+
+
+BILLING_NAMES = {
+    "monthly": lazy_gettext("monthly in advance"),
+    "half-year": lazy_gettext("half a year at once"),
+    "year": lazy_gettext("a year at once"),
+}
+
+
+def billing_name(code: str) -> str:
+    return str(BILLING_NAMES[code])
+
+
+def line_label(line: Line, quote: Quote, catalog: Catalog) -> str:
+    """What a quote line prices, in words (``OPTIMA, 7 months``)."""
+    name = text(line.name, catalog)
+    if line.kind == "plan":
+        if line.amount is None:
+            return gettext(
+                "%(plan)s, %(term)s: price on request", plan=name, term=term_name(line.term)
+            )
+        if line.percent is not None:
+            return gettext(
+                "%(plan)s, %(percent)s%% of the licence value %(value)s, %(term)s",
+                plan=name,
+                percent=number(line.percent),
+                value=number(line.unit_price),
+                term=term_name(line.term),
+            )
+        if line.term is None:
+            return gettext("%(plan)s: included with the licence", plan=name)
+        if line.loyalty:
+            return gettext(
+                "%(plan)s, %(term)s, loyalty price for a continuous renewal",
+                plan=name,
+                term=term_name(line.term),
+            )
+        return gettext("%(plan)s, %(term)s", plan=name, term=term_name(line.term))
+    if line.kind == "unit":
+        if line.months:
+            return gettext(
+                "%(unit)s: %(quantity)s × %(price)s × %(term)s",
+                unit=name,
+                quantity=number(line.quantity),
+                price=number(line.unit_price),
+                term=term_name(Term("months", line.months)),
+            )
+        return gettext(
+            "%(unit)s: %(quantity)s × %(price)s per request",
+            unit=name,
+            quantity=number(line.quantity),
+            price=number(line.unit_price),
+        )
+    if line.code == "prepayment-discount":
+        return gettext(
+            "Prepayment discount %(percent)s%%, paid %(billing)s",
+            percent=number(line.percent),
+            billing=billing_name(quote.billing),
+        )
+    if line.code == "renewal-discount":
+        return gettext(
+            "Renewal discount %(percent)s%% for %(term)s",
+            percent=number(line.percent),
+            term=term_name(line.term),
+        )
+    if line.kind == "bundle":
+        return gettext(
+            "%(service)s: %(count)s × bundle of %(hours)s hours at %(price)s",
+            service=name,
+            count=number(line.quantity),
+            hours=number(line.bundle_hours),
+            price=number(line.unit_price),
+        )
+    if line.kind == "hours":
+        return gettext(
+            "%(service)s: %(hours)s h × %(price)s",
+            service=name,
+            hours=number(line.quantity),
+            price=number(line.unit_price),
+        )
+    if line.kind == "service":
+        return gettext("%(service)s × %(quantity)s", service=name, quantity=number(line.quantity))
+    return name
+
+
+def duration_name(duration: Duration) -> str:
+    """``4 working hours``, ``15 minutes``, ``2 working days``."""
+    amount = duration.amount
+    # Fractions (1.5 hours) take the plural form.
+    count = int(amount) if amount == amount.to_integral_value() else 2
+    n = number(amount)
+    if duration.unit == "minutes":
+        return ngettext("%(n)s minute", "%(n)s minutes", count, n=n)
+    if duration.unit == "hours":
+        return ngettext("%(n)s hour", "%(n)s hours", count, n=n)
+    if duration.unit == "days":
+        return ngettext("%(n)s day", "%(n)s days", count, n=n)
+    if duration.unit == "working_hours":
+        return ngettext("%(n)s working hour", "%(n)s working hours", count, n=n)
+    return ngettext("%(n)s working day", "%(n)s working days", count, n=n)
+
+
+def sla_name(upper: Duration, lower: Duration | None) -> str:
+    if lower is None:
+        return duration_name(upper)
+    return gettext("%(lower)s to %(upper)s", lower=number(lower.amount), upper=duration_name(upper))
+
+
+WEEKDAY_NAMES = (
+    lazy_gettext("Monday"),
+    lazy_gettext("Tuesday"),
+    lazy_gettext("Wednesday"),
+    lazy_gettext("Thursday"),
+    lazy_gettext("Friday"),
+    lazy_gettext("Saturday"),
+    lazy_gettext("Sunday"),
+)
+
+
+def calendar_name(calendar: Calendar) -> str:
+    """``Saturday–Wednesday 09:00–17:00, Tehran time, public holidays excluded``."""
+    days = sorted(calendar.days, key=lambda d: (d - _first_day(calendar.days)) % 7)
+    span = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
+    hours = formatting.digits(f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}", locale_code())
+    city = city_name(calendar.timezone)
+    if calendar.holidays_country:
+        return gettext(
+            "%(days)s %(hours)s, %(city)s time, public holidays excluded",
+            days=span,
+            hours=hours,
+            city=city,
+        )
+    return gettext("%(days)s %(hours)s, %(city)s time", days=span, hours=hours, city=city)
+
+
+# Zones Babel's data knows under their former names (it has no translations for Europe/Kyiv).
+_BABEL_ZONE_NAMES = {"Europe/Kyiv": "Europe/Kiev"}
+
+
+def city_name(timezone: str) -> str:
+    """The city of a time zone in the current language: ``Київ``, ``تهران``."""
+    zone = ZoneInfo(_BABEL_ZONE_NAMES.get(timezone, timezone))
+    return get_timezone_location(zone, locale=get_locale(), return_city=True)
+
+
+def sla_promise(promise: PlanSla, calendar: Calendar | None) -> str:
+    """``4 working hours, Saturday–Wednesday 09:00–17:00, Tehran time, …``, or round the clock."""
+    within = sla_name(promise.upper, promise.lower)
+    if calendar is None:
+        return gettext("%(within)s, round the clock", within=within)
+    return gettext("%(within)s, %(calendar)s", within=within, calendar=calendar_name(calendar))
+
+
+def error_message(error: PlanError) -> str:
+    """The engine's message for a mistake, in the reader's language."""
+    return gettext(error.template).format(**error.params)
+
+
+def column_note(error: PlanError, plan: Plan, catalog: Catalog) -> str:
+    """Why a plan shows no price for the client's choice, said for a person."""
+    if error.code == "licence_value_required":
+        return gettext(
+            "%(percent)s%% of the licence value a year: enter the licence value to see the price",
+            percent=number(plan.percent),
+        )
+    if error.code == "renewal_required":
+        return gettext("Offered only on a continuous renewal of this plan")
+    if error.code in ("term_not_offered", "missing_parameter") and error.field == "term":
+        offered = ", ".join(term_name(term) for term in plan.terms)
+        return gettext("Not offered for this term; offered: %(terms)s", terms=offered)
+    if error.code == "empty_quote":
+        return gettext("Choose at least one unit to see the price")
+    return error_message(error)
+
+
+def _first_day(days: frozenset[int]) -> int:
+    """The day a working week starts: the working day that follows a day off."""
+    return next((d for d in sorted(days) if (d - 1) % 7 not in days), min(days))

@@ -1,0 +1,115 @@
+"""Configuration from environment variables, with embedded defaults that need no other service."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_CATALOG = "kbs"
+DEFAULT_MAIL_FROM = "portal@localhost"
+# How long a link sent by mail works, per purpose; TOKEN_MAX_AGE_SECONDS overrides any of them.
+TOKEN_MAX_AGES = {"confirm": 2 * 24 * 3600, "invitation": 2 * 24 * 3600, "reset": 3600}
+
+
+def database_url(environ: Mapping[str, str], instance_path: Path) -> str:
+    """``DATABASE_URL``, or an SQLite file under ``instance/``.
+
+    ``postgres://`` and ``postgresql://`` URLs are sent to the psycopg 3 driver.
+    """
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{instance_path / 'portal.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def secret_key(environ: Mapping[str, str], instance_path: Path) -> str:
+    """``SECRET_KEY``, or a random key generated once and kept in ``instance/secret_key``."""
+    key = environ.get("SECRET_KEY", "").strip()
+    if key:
+        return key
+    path = instance_path / "secret_key"
+    if not path.exists():
+        # O_EXCL: two workers starting together must not overwrite each other's key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
+    """The settings of the portal, read from ``environ``."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    return {
+        "SECRET_KEY": secret_key(environ, instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(environ, instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PORTAL_CATALOG": environ.get("PORTAL_CATALOG", "").strip() or DEFAULT_CATALOG,
+        # How often a worker asks the database whether a newer catalog version was published.
+        "CATALOG_REFRESH_SECONDS": float(environ.get("CATALOG_REFRESH_SECONDS", "2")),
+        # The session cookie carries the login: never to scripts, never on cross-site posts,
+        # and only over HTTPS except while developing (create_app relaxes it for tests).
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": not _debug(environ),
+        # Login attempts are counted per worker in memory, or across workers in Redis.
+        "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL", "").strip() or "memory://",
+        **mail_settings(environ, instance_path),
+        # Links in mail are built on PORTAL_URL when set, never on a request's Host header.
+        "PORTAL_URL": environ.get("PORTAL_URL", "").strip().rstrip("/") or None,
+        "TOKEN_MAX_AGE_SECONDS": token_max_ages(environ.get("TOKEN_MAX_AGE_SECONDS", "")),
+    }
+
+
+def mail_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
+    """``MAIL_*``: SMTP when ``MAIL_SERVER`` is set; otherwise mail goes to ``OUTBOX_DIR``."""
+
+    def text(name: str) -> str | None:
+        return environ.get(name, "").strip() or None
+
+    return {
+        "MAIL_SERVER": text("MAIL_SERVER"),
+        "MAIL_PORT": int(text("MAIL_PORT") or 25),
+        "MAIL_USE_TLS": _flag(environ, "MAIL_USE_TLS"),
+        "MAIL_USE_SSL": _flag(environ, "MAIL_USE_SSL"),
+        "MAIL_USERNAME": text("MAIL_USERNAME"),
+        "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
+        "MAIL_FROM": text("MAIL_FROM") or DEFAULT_MAIL_FROM,
+        "OUTBOX_DIR": text("OUTBOX_DIR") or str(instance_path / "outbox"),
+    }
+
+
+def token_max_ages(setting: str) -> dict[str, int]:
+    """Seconds a mailed link works, per purpose: the defaults, overridden by ``setting``.
+
+    ``setting`` is ``TOKEN_MAX_AGE_SECONDS``: space- or comma-separated
+    ``purpose=seconds`` pairs, e.g. ``"reset=1800 confirm=86400"``; purposes are
+    ``confirm``, ``invitation`` and ``reset``.
+    """
+    ages = dict(TOKEN_MAX_AGES)
+    for pair in setting.replace(",", " ").split():
+        purpose, _, seconds = pair.partition("=")
+        if purpose not in ages or not seconds.isdigit() or int(seconds) <= 0:
+            raise ValueError(
+                f"TOKEN_MAX_AGE_SECONDS: {pair!r} is not purpose=seconds "
+                f"with a purpose among {', '.join(ages)}"
+            )
+        ages[purpose] = int(seconds)
+    return ages
+
+
+def _flag(environ: Mapping[str, str], name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _debug(environ: Mapping[str, str]) -> bool:
+    """``FLASK_DEBUG`` as Flask reads it (``flask run --debug`` sets it)."""
+    return environ.get("FLASK_DEBUG", "").strip().lower() not in ("", "0", "false", "no")

@@ -1,0 +1,85 @@
+"""Error answers: JSON under /api, a notice for htmx requests, a page elsewhere.
+
+A user's mistake answers a 4xx in the user's language; a fault of ours is logged.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext, lazy_gettext
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
+from werkzeug.exceptions import HTTPException
+
+from portal.api.documents import error_document
+from portal.plans import CatalogError, PlanError
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _answer(status: int, code: str, message: str):
+    if _wants_json():
+        return jsonify({"error": {"code": code, "message": message, "field": None}}), status
+    if request.headers.get("HX-Request"):
+        # An htmx request: say it in the page's notice area, never swap a page into a fragment.
+        body = render_template("_notice.html", message=message)
+        return body, status, {"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"}
+    return render_template("error.html", status=status, message=message), status
+
+
+# Werkzeug's descriptions are English; these say the same in the user's language.
+HTTP_MESSAGES = {
+    404: lazy_gettext("There is no such page."),
+    405: lazy_gettext("This address does not take this kind of request."),
+    413: lazy_gettext("The request is too large."),
+}
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = HTTP_MESSAGES.get(error.code, error.description)
+        return _answer(error.code, error.name.lower().replace(" ", "_"), str(message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        # Flask-WTF's reason is English and technical; say what the person can do.
+        message = gettext("This form has expired. Reload the page and send it again.")
+        return _answer(400, "csrf_failed", message)
+
+    @app.errorhandler(PlanError)
+    def plan_error(error: PlanError):
+        document = error_document(error)
+        if _wants_json():
+            return jsonify(document), 400
+        return _answer(400, error.code, document["error"]["message"])
+
+    @app.errorhandler(CatalogError)
+    def catalog_error(error: CatalogError):
+        # The operator's catalog file is broken: say where, and that it is not the user's fault.
+        app.logger.error("catalog error: %s", error)
+        message = gettext("The price list cannot be read: %(reason)s", reason=str(error))
+        return _answer(503, "catalog_unavailable", message)
+
+    @app.errorhandler(DataError)
+    def data_error(error):
+        # A value the database cannot hold that no form caught: the request's fault.
+        app.logger.warning("database refused a value: %s", error)
+        return _answer(
+            400, "bad_request", gettext("The request contains a value that cannot be stored.")
+        )
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(ProgrammingError)
+    def database_error(error):
+        app.logger.exception("database error")
+        text = str(error).lower()
+        if "no such table" in text or "does not exist" in text:
+            message = gettext(
+                "The database is not ready. Run 'flask --app app db upgrade' and try again."
+            )
+        else:
+            message = gettext("The database is not available right now. Try again in a minute.")
+        return _answer(503, "database_unavailable", message)

@@ -1,0 +1,77 @@
+"""Money, numbers, dates and times formatted for the reader's language.
+
+Babel does the work; Persian gets Persian digits and Jalali dates (jdatetime,
+since Babel knows only the Gregorian calendar), and amounts read number first
+with the currency's own decimals in every language (``40 740,00 ₴``,
+``۳۰۰٬۰۰۰٬۰۰۰ ریال``).
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal, parse_pattern
+
+# The Gregorian days jdatetime can turn into Jalali ones; outside them, Gregorian in Persian.
+JALALI_FIRST, JALALI_LAST = date(622, 3, 22), date(9999, 3, 20)
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# Number first, then the currency, whatever the locale's habit: ₴, ₽ and ریال read so.
+# Parsed once: amounts are formatted dozens of times a page.
+_MONEY = parse_pattern("#,##0.00\u00a0¤")
+
+
+def digits(text: str, locale: str) -> str:
+    """``text`` with the locale's own digits (Persian: ۰۱۲…)."""
+    return text.translate(PERSIAN_DIGITS) if locale == "fa" else text
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@functools.lru_cache(maxsize=8192)
+def money(amount: Decimal, currency: str, locale: str) -> str:
+    """``40 740,00 ₴`` (uk), ``40,740.00 UAH`` (en), ``۳۰۰٬۰۰۰٬۰۰۰ ریال`` (fa)."""
+    text = _MONEY.apply(
+        amount,
+        _locale(locale),
+        currency=currency,
+        currency_digits=True,
+        numbering_system="default",
+    )
+    return digits(text.replace("\u200e", ""), locale)
+
+
+@functools.lru_cache(maxsize=8192)
+def number(value: Decimal | int, locale: str, grouping: bool = True) -> str:
+    """A plain number: ``1,5`` (ru), ``۱٫۵`` (fa); ``grouping=False`` for years."""
+    text = format_decimal(
+        value, locale=_locale(locale), numbering_system="default", group_separator=grouping
+    )
+    return digits(text, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def day(value: date, locale: str) -> str:
+    """A date in words: ``22 листопада 2026``; Persian in the Jalali calendar: ``۱ آذر ۱۴۰۵``."""
+    if locale == "fa" and JALALI_FIRST <= value <= JALALI_LAST:
+        jalali = jdatetime.date.fromgregorian(date=value)
+        month = jdatetime.date.j_months_fa[jalali.month - 1]
+        return digits(f"{jalali.day} {month} {jalali.year}", locale)
+    return format_date(value, "d MMMM y", locale=locale)
+
+
+def moment(value: datetime, locale: str, timezone: str | None = None) -> str:
+    """A date and time, in ``timezone`` when given: ``23 November 2026, 09:15``."""
+    if timezone:
+        value = value.astimezone(ZoneInfo(timezone))
+    clock = digits(format_time(value, "HH:mm", locale=locale), locale)
+    comma = "، " if locale == "fa" else ", "
+    return f"{day(value.date(), locale)}{comma}{clock}"

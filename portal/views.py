@@ -1,0 +1,73 @@
+"""Template helpers: money, catalog texts and wording available in every template."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import quote, urlencode
+
+from flask import Flask, g, render_template, request, url_for
+from markupsafe import Markup
+
+from portal import formatting
+from portal.catalog import rendering, wording
+from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
+from portal.plans import LocalizedText
+
+
+def money(amount: Decimal | None, currency: str) -> str:
+    """An amount formatted for the current locale, with the currency's own decimals."""
+    if amount is None:
+        return ""
+    return formatting.money(amount, currency, wording.locale_code())
+
+
+def catalog_part(template: str, **context) -> Markup:
+    """Render ``template`` once per catalog version and language, then reuse the HTML.
+
+    For parts that depend on nothing else: feature rows, SLA rows, services.
+    """
+    catalog = context.get("catalog") or context["comparison"].catalog
+    version = rendering.version_key(catalog)
+    key = (template, *version, wording.locale_code()) if version else None
+    return rendering.parts.get_or_render(key, lambda: render_template(template, **context))
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["day"] = lambda value: formatting.day(value, wording.locale_code())
+    app.jinja_env.filters["moment"] = lambda value, timezone=None: formatting.moment(
+        value, wording.locale_code(), timezone
+    )
+    app.after_request(remember_language)
+
+    @app.template_filter("t")
+    def localized(value: LocalizedText | None) -> str:
+        catalog = g.get("catalog")
+        if value is None:
+            return ""
+        return value.get_for(wording.locale_code(), catalog.locale if catalog else None)
+
+    def callback_url(plan: str, kind: str, choice) -> str:
+        """The call-back form for ``plan``, carrying the comparison the client was looking at."""
+        return url_for("callbacks.form", plan=plan, kind=kind, options=urlencode(choice.query()))
+
+    def language_url(code: str, query: dict[str, str] | None = None) -> str:
+        """This page in another language: the same query (or ``query``), ``lang`` replaced."""
+        args = dict(request.args.to_dict() if query is None else query)
+        args["lang"] = code
+        # Quoted: a path like /\\host must not become a link to another site.
+        return f"{quote(request.path)}?{urlencode(args)}"
+
+    @app.context_processor
+    def globals_():
+        locale = wording.locale_code()
+        return {
+            "wording": wording,
+            "locales": LOCALES,
+            "language_names": LANGUAGE_NAMES,
+            "callback_url": callback_url,
+            "catalog_part": catalog_part,
+            "language_url": language_url,
+            "current_locale": locale,
+            "text_direction": "rtl" if locale in RIGHT_TO_LEFT else "ltr",
+        }
