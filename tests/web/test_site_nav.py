@@ -1,0 +1,40 @@
+"""The header's links: sign in and register for visitors, the account and sign out for users."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def acme(make_organization):
+    return make_organization("Acme", "owner@acme.example", members=["member@acme.example"])
+
+
+def site_nav(page, html: str) -> str:
+    return page(html).text("site-nav")
+
+
+def test_the_header_offers_sign_in_and_registration_to_visitors(client, page):
+    html = client.get("/plans?lang=en").get_data(as_text=True)
+    assert site_nav(page, html) == "Sign in Register"
+    assert 'href="/register"' in html
+
+
+def test_the_header_offers_the_account_and_sign_out_to_clients(forms, acme, page):
+    forms.sign_in(acme.members[0].email)
+    html = forms.client.get("/plans?lang=en").get_data(as_text=True)
+    assert site_nav(page, html) == "Account Sign out"
+    assert 'href="/account"' in html
+
+
+def test_the_header_offers_sign_out_to_staff_and_the_footer_their_pages(forms, staff, page):
+    html = forms.client.get("/plans?lang=en").get_data(as_text=True)
+    assert site_nav(page, html) == "Sign out"
+    assert 'href="/staff/organizations"' in html
+    assert 'href="/staff/outbox"' in html
+
+
+def test_signing_out_from_the_header_ends_the_session(forms, acme):
+    forms.sign_in(acme.owner.email)
+    assert forms.submit("/plans", "/logout").status_code == 303
+    assert forms.client.get("/account").status_code == 302
