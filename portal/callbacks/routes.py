@@ -1,0 +1,183 @@
+"""The call-back form, its confirmation, and the staff list of open requests."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import formatting
+from portal.accounts.access import staff_required
+from portal.accounts.routes import home_url
+from portal.callbacks import bp, services
+from portal.callbacks.forms import KIND_LABELS, PREFERRED_TIME_LABELS, CallbackForm
+from portal.catalog import services as catalogs
+from portal.catalog.current import current_catalog
+from portal.catalog.wording import city_name, locale_code
+from portal.clock import now
+from portal.extensions import db, htmx
+from portal.models import CALLBACK_KINDS, CallbackRequest
+from portal.plans import Catalog
+
+FORM_TARGET = "callback-form"
+
+
+# Confirmation tokens are 32 URL-safe characters; anything else is not one of ours.
+TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+MAX_ID = 2**31 - 1  # the largest id either database stores
+
+
+@bp.get("/callback")
+def form():
+    """The form for ``?plan=CODE&kind=callback|quote&options=QUERY``; an unknown plan is a 404."""
+    catalog = current_catalog()
+    kind = request.args.get("kind", "callback")
+    plan = request.args.get("plan") or None
+    if kind not in CALLBACK_KINDS or (plan is not None and plan not in catalog.plans):
+        abort(404)
+    if kind == "quote" and plan is None:
+        abort(404)
+    options = request.args.get("options", "")
+    if len(options) > services.MAX_OPTIONS_LENGTH:
+        options = ""  # too long to keep: the request goes without them
+    callback_form = CallbackForm(
+        catalog=catalog, formdata=None, data={"plan": plan, "kind": kind, "options": options}
+    )
+    return _form_page(catalog, callback_form, 200)
+
+
+@bp.post("/callback")
+def submit():
+    """Take the request: 303 to its confirmation (``HX-Redirect`` for htmx), or 422 and the form."""
+    catalog = current_catalog()
+    callback_form = CallbackForm(catalog=catalog)
+    if not callback_form.validate():
+        if callback_form.options.errors:
+            callback_form.options.data = ""  # so that sending again works
+        return _form_page(catalog, callback_form, 422)
+    taken = services.request_callback(
+        db.session, catalog, callback_form.details(locale_code()), now()
+    )
+    confirmation = url_for("callbacks.confirmation", token=taken.token)
+    if htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = confirmation
+    else:
+        response = redirect(confirmation, 303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _form_page(catalog: Catalog, callback_form: CallbackForm, status: int):
+    """The whole page, or only the form for an htmx request aimed at it."""
+    plan_code = callback_form.plan.data
+    kind = callback_form.kind.data
+    context = {
+        "form": callback_form,
+        "catalog": catalog,
+        "plan": catalog.plans.get(plan_code) if plan_code else None,
+        "kind": kind if kind in CALLBACK_KINDS else "callback",
+        "phone_example": services.example_number(callback_form.region),
+    }
+    fragment = htmx and htmx.target == FORM_TARGET
+    template = "callbacks/_form.html" if fragment else "callbacks/form.html"
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/callback/<token>")
+def confirmation(token: str):
+    current_catalog()  # the page speaks the catalog's language unless the user chose one
+    if not TOKEN.fullmatch(token):
+        abort(404)
+    taken = services.find_by_token(db.session, token)
+    if taken is None:
+        abort(404)
+    catalog = catalogs.catalog_version(db.session, taken.catalog, taken.catalog_version)
+    return render_template(
+        "callbacks/confirmation.html",
+        request_=taken,
+        catalog=catalog,
+        plan=catalog.plans.get(taken.plan) if taken.plan else None,
+        due=_moment(taken.due_at, catalog),
+        due_iso=_local_iso(taken.due_at, catalog),
+        city=_city(catalog),
+        phone=services.readable_phone(taken.phone),
+    )
+
+
+@bp.get("/staff/callbacks")
+@staff_required
+def staff_list():
+    """Open requests, oldest first, each with its promised time and whether it is overdue."""
+    current_catalog()
+    moment = now()
+    catalogs_seen: dict[tuple[str, int], Catalog] = {}
+    rows = []
+    for open_request in services.open_requests(db.session):
+        key = (open_request.catalog, open_request.catalog_version)
+        if key not in catalogs_seen:
+            catalogs_seen[key] = catalogs.catalog_version(db.session, *key)
+        rows.append(_staff_row(open_request, catalogs_seen[key], moment))
+    response = make_response(render_template("callbacks/staff_list.html", rows=rows))
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.post("/staff/callbacks/<int:request_id>/close")
+@staff_required
+def close(request_id: int):
+    """Done: the row goes (htmx) or the list comes back (plain form); a second close is harmless."""
+    if (
+        request_id > MAX_ID
+        or services.close_request(db.session, request_id, current_user, now()) is None
+    ):
+        abort(404)
+    if htmx:
+        response = make_response("", 200)
+        response.headers["HX-Trigger"] = "callbackClosed"
+    else:
+        response = redirect(url_for("callbacks.staff_list"), 303)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
+    plan = catalog.plans.get(open_request.plan) if open_request.plan else None
+    return {
+        "request": open_request,
+        "catalog": catalog,
+        "plan": plan,
+        "kind": KIND_LABELS.get(open_request.kind, open_request.kind),
+        "preferred_time": PREFERRED_TIME_LABELS.get(
+            open_request.preferred_time, open_request.preferred_time
+        ),
+        "phone": services.readable_phone(open_request.phone),
+        "created": _moment(open_request.created_at, catalog),
+        "due": _moment(open_request.due_at, catalog),
+        "due_iso": _local_iso(open_request.due_at, catalog),
+        "created_iso": _local_iso(open_request.created_at, catalog),
+        "overdue": open_request.is_overdue(moment),
+        "comparison_url": home_url() + ("?" + open_request.options if open_request.options else ""),
+        "city": _city(catalog),
+    }
+
+
+def _moment(value, catalog: Catalog) -> str | None:
+    if value is None:
+        return None
+    return formatting.moment(value, locale_code(), catalog.timezone)
+
+
+def _local_iso(value, catalog: Catalog) -> str | None:
+    """ISO 8601 in the catalog's time zone, for ``<time datetime>``."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(catalog.timezone)).isoformat()
+
+
+def _city(catalog: Catalog) -> str:
+    return city_name(catalog.timezone)

@@ -1,0 +1,180 @@
+"""Use cases of call-back requests: take one, find it, list the open ones, close one.
+
+The promised call-back time comes from the engine (``callback_due``); these
+functions receive the session, the catalog and the time, and commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from portal.models import CALLBACK_KINDS, PREFERRED_TIMES, CallbackRequest, User
+from portal.plans import Catalog
+from portal.plans.sla import callback_due
+
+MAX_OPTIONS_LENGTH = 2000
+# Where a catalog has no calendar with public holidays, its language tells the country.
+_LOCALE_COUNTRIES = {"uk": "UA", "ru": "RU", "fa": "IR", "kk": "KZ"}
+
+
+class CallbackError(ValueError):
+    """A request that cannot be taken; ``field`` names the detail at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class InvalidPhoneNumber(CallbackError):
+    def __init__(self, message: str) -> None:
+        super().__init__("phone", message)
+
+
+@dataclass(frozen=True)
+class CallbackDetails:
+    """What the client filled in, and what they were looking at."""
+
+    kind: str
+    name: str
+    phone: str
+    preferred_time: str
+    consent: bool
+    locale: str
+    plan: str | None = None
+    company: str | None = None
+    options: str = ""
+
+
+def phone_region(catalog: Catalog) -> str | None:
+    """The country whose national phone formats the catalog's clients type (``UA``, ``RU``…).
+
+    The country of the catalog's public holidays, else the one its language is
+    spoken in; None when neither tells (then only ``+``-prefixed numbers parse).
+    """
+    for calendar in catalog.calendars.values():
+        if calendar.holidays_country:
+            return calendar.holidays_country.upper()
+    return _LOCALE_COUNTRIES.get(catalog.locale)
+
+
+def e164(raw: str, region: str | None) -> str:
+    """``raw`` as an E.164 number (``+380671234567``), read in ``region``'s national format.
+
+    Raises :class:`InvalidPhoneNumber` for text that is no number, a number of
+    impossible length, or one no operator has allocated.
+    """
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidPhoneNumber(f"{raw!r} is not a phone number: {error}") from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhoneNumber(f"{raw!r} has the wrong number of digits")
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber(f"{raw!r} is not an allocated number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def readable_phone(number: str) -> str:
+    """An E.164 number grouped for reading aloud: ``+380 67 123 4567``."""
+    return phonenumbers.format_number(
+        phonenumbers.parse(number), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+def example_number(region: str | None) -> str | None:
+    """A mobile number in ``region``'s national format, for hints: ``050 123 4567`` (UA)."""
+    if region is None:
+        return None
+    number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if number is None:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def request_callback(
+    session: Session, catalog: Catalog, details: CallbackDetails, now: datetime
+) -> CallbackRequest:
+    """Take a call-back (or quote) request made at ``now`` (aware) and commit it.
+
+    ``due_at`` is the catalog's promise computed by the engine, None when the
+    catalog promises no time. The phone is stored in E.164. Raises
+    :class:`CallbackError` for a request without consent, an unknown kind,
+    preferred time or plan, a quote without a plan, options longer than
+    ``MAX_OPTIONS_LENGTH`` or a phone number that is not one.
+    """
+    if not details.consent:
+        raise CallbackError("consent", "the client must agree to be called")
+    if details.kind not in CALLBACK_KINDS:
+        raise CallbackError("kind", f"kind must be one of {', '.join(CALLBACK_KINDS)}")
+    if details.preferred_time not in PREFERRED_TIMES:
+        raise CallbackError(
+            "preferred_time", f"preferred time must be one of {', '.join(PREFERRED_TIMES)}"
+        )
+    if details.plan is not None and details.plan not in catalog.plans:
+        raise CallbackError("plan", f"{catalog.code} has no plan {details.plan!r}")
+    if details.kind == "quote" and details.plan is None:
+        raise CallbackError("plan", "a quote is for a plan")
+    if len(details.options) > MAX_OPTIONS_LENGTH:
+        raise CallbackError("options", f"options have more than {MAX_OPTIONS_LENGTH} characters")
+    if not details.name.strip():
+        raise CallbackError("name", "a name is required")
+    row = CallbackRequest(
+        token=secrets.token_urlsafe(24),
+        kind=details.kind,
+        catalog=catalog.code,
+        catalog_version=catalog.version,
+        plan=details.plan,
+        options=details.options,
+        name=details.name.strip(),
+        phone=e164(details.phone, phone_region(catalog)),
+        company=(details.company or "").strip() or None,
+        preferred_time=details.preferred_time,
+        locale=details.locale,
+        created_at=now,
+        due_at=callback_due(catalog, now),
+        consent=True,
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+def find_by_token(session: Session, token: str) -> CallbackRequest | None:
+    return session.execute(
+        select(CallbackRequest).where(CallbackRequest.token == token)
+    ).scalar_one_or_none()
+
+
+def open_requests(session: Session) -> list[CallbackRequest]:
+    """Requests nobody has closed yet, oldest first."""
+    return list(
+        session.execute(
+            select(CallbackRequest)
+            .where(CallbackRequest.closed_at.is_(None))
+            .order_by(CallbackRequest.created_at, CallbackRequest.id)
+        ).scalars()
+    )
+
+
+def close_request(
+    session: Session, request_id: int, staff: User, now: datetime
+) -> CallbackRequest | None:
+    """Mark a request done by ``staff`` at ``now`` and commit; None if there is no such request.
+
+    Closing a closed request changes nothing: the first close is kept, also when
+    two people press Done at once.
+    """
+    session.execute(
+        update(CallbackRequest)
+        .where(CallbackRequest.id == request_id, CallbackRequest.closed_at.is_(None))
+        .values(closed_at=now, closed_by_id=staff.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return session.get(CallbackRequest, request_id)
