@@ -1,0 +1,253 @@
+"""Forms of the accounts pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_timezone_location
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, ValidationError
+
+from portal.accounts import services
+from portal.forms import blank_is_none, stripped
+from portal.i18n import LANGUAGE_NAMES, LOCALES
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        filters=[stripped],
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=_l("Enter your password."))]
+    )
+    next = HiddenField()
+
+
+def _email_field(label=None) -> EmailField:
+    return EmailField(
+        label or _l("E-mail"),
+        filters=[stripped],
+        validators=[
+            DataRequired(message=_l("Enter your e-mail address.")),
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+            _looks_like_email,
+        ],
+    )
+
+
+def _looks_like_email(form, field) -> None:
+    if field.data and not services.is_email(services.normalize_email(field.data)):
+        raise ValidationError(_("This is not an e-mail address. Type it like name@example.com."))
+
+
+def _new_password_fields():
+    password = PasswordField(
+        _l("Password"),
+        validators=[
+            DataRequired(message=_l("Choose a password.")),
+            Length(
+                min=services.CLIENT_MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "A password has at least %(count)s characters.",
+                    count=services.CLIENT_MIN_PASSWORD_LENGTH,
+                ),
+            ),
+        ],
+    )
+    password_again = PasswordField(
+        _l("Password again"),
+        validators=[
+            DataRequired(message=_l("Type the password a second time.")),
+            EqualTo("password", message=_l("The two passwords differ. Type them again.")),
+        ],
+    )
+    return password, password_again
+
+
+def _name_field() -> StringField:
+    return StringField(
+        _l("Your name"),
+        filters=[stripped],
+        validators=[
+            DataRequired(message=_l("Enter your name.")),
+            Length(max=200, message=_l("A name has at most 200 characters.")),
+        ],
+    )
+
+
+class ProfileFields:
+    """The organization's name, language and time zone, shared by registration and the profile.
+
+    The time zone list is the common zones of the portal's languages, the
+    catalog's, and the one already chosen; any IANA name zoneinfo knows passes.
+    """
+
+    def setup_choices(self, extra_zones: Iterable[str], now: datetime) -> None:
+        self.language.choices = list(LANGUAGE_NAMES)
+        self.timezone.choices = timezone_choices(extra_zones, get_locale(), now)
+
+    def validate_timezone(self, field) -> None:
+        if not services.is_timezone(field.data or ""):
+            raise ValidationError(_("Choose a time zone from the list."))
+
+
+def _organization_name_field() -> StringField:
+    return StringField(
+        _l("Organization"),
+        filters=[stripped],
+        validators=[
+            DataRequired(message=_l("Enter the name of your organization.")),
+            Length(max=200, message=_l("A name has at most 200 characters.")),
+        ],
+    )
+
+
+def _language_field() -> SelectField:
+    return SelectField(
+        _l("Language"),
+        validate_choice=False,  # AnyOf, for a message of our own
+        validators=[AnyOf(LOCALES, message=_l("Choose a language from the list."))],
+    )
+
+
+def _timezone_field() -> SelectField:
+    return SelectField(_l("Time zone"), validate_choice=False)
+
+
+class RegistrationForm(ProfileFields, FlaskForm):
+    organization = _organization_name_field()
+    name = _name_field()
+    email = _email_field()
+    password, password_again = _new_password_fields()
+    language = _language_field()
+    timezone = _timezone_field()
+    terms = BooleanField(
+        _l("I accept the terms of service and the processing of these details to run my account"),
+        validators=[DataRequired(message=_l("An account needs your agreement to the terms."))],
+    )
+
+    def registration(self) -> services.Registration:
+        return services.Registration(
+            organization=services.OrganizationProfile(
+                name=self.organization.data,
+                language=self.language.data,
+                timezone=self.timezone.data,
+            ),
+            name=self.name.data,
+            email=self.email.data,
+            password=self.password.data,
+        )
+
+
+class OrganizationForm(ProfileFields, FlaskForm):
+    name = _organization_name_field()
+    tax_number = StringField(
+        _l("Tax number (optional)"),
+        filters=[blank_is_none],
+        validators=[
+            Optional(),
+            Length(max=64, message=_l("A tax number has at most 64 characters.")),
+        ],
+    )
+    address = TextAreaField(
+        _l("Address (optional)"),
+        filters=[blank_is_none],
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("An address has at most 1000 characters.")),
+        ],
+    )
+    language = _language_field()
+    timezone = _timezone_field()
+
+    def profile(self) -> services.OrganizationProfile:
+        return services.OrganizationProfile(
+            name=self.name.data,
+            language=self.language.data,
+            timezone=self.timezone.data,
+            tax_number=self.tax_number.data,
+            address=self.address.data,
+        )
+
+
+class EmailForm(FlaskForm):
+    """One address: to send a new confirmation link, or a password reset link."""
+
+    email = _email_field()
+
+
+class InvitationForm(FlaskForm):
+    email = _email_field(_l("E-mail of the person to invite"))
+
+
+class NewPasswordForm(FlaskForm):
+    password, password_again = _new_password_fields()
+
+
+class AcceptInvitationForm(FlaskForm):
+    name = _name_field()
+    password, password_again = _new_password_fields()
+
+
+# Common zones of the portal's languages' countries: the UK, Ukraine, Russia, Iran, Kazakhstan.
+COMMON_TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Kyiv",
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+    "Asia/Kamchatka",
+    "Asia/Tehran",
+    "Asia/Almaty",
+    "Asia/Aqtobe",
+    "Asia/Oral",
+)
+
+
+def timezone_choices(extra: Iterable[str], locale, now: datetime) -> list[tuple[str, str]]:
+    """``(name, label)`` of the common zones and ``extra``, by UTC offset at ``now`` then city:
+    ``("Europe/Kyiv", "UTC+02:00 Kyiv")``."""
+    names = {*COMMON_TIMEZONES, *(zone for zone in extra if zone and services.is_timezone(zone))}
+    rows = []
+    for name in names:
+        zone = ZoneInfo(name)
+        offset = now.astimezone(zone).utcoffset() or timedelta(0)
+        city = name if name == "UTC" else get_timezone_location(zone, locale, return_city=True)
+        rows.append((offset, city, name))
+    rows.sort()
+    return [(name, f"UTC{_offset(offset)} {city}") for offset, city, name in rows]
+
+
+def _offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "−"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"

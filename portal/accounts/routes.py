@@ -1,0 +1,571 @@
+"""Sign in and out; client registration, confirmation, password resets, the account page."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from portal.accounts import bp, services, tokens
+from portal.accounts.access import client_required, staff_required
+from portal.accounts.forms import (
+    AcceptInvitationForm,
+    EmailForm,
+    InvitationForm,
+    LoginForm,
+    NewPasswordForm,
+    OrganizationForm,
+    RegistrationForm,
+)
+from portal.catalog.current import current_catalog
+from portal.catalog.wording import locale_code
+from portal.clock import now
+from portal.extensions import db, limiter
+from portal.i18n import LANGUAGE_NAMES, LOCALES
+from portal.mail.services import MailNotSent
+from portal.models import Invitation, Organization, User
+
+# Guessing passwords from one address stops after this many tries.
+LOGIN_ATTEMPTS = "10 per minute"
+
+
+def _too_many_attempts() -> str:
+    return _("Too many sign-in attempts from your address. Wait a minute and try again.")
+
+
+def unconfirmed_message() -> str:
+    return _(
+        "Your e-mail address is not confirmed yet. Open the link in the mail we sent you, "
+        "or ask for a new link."
+    )
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (``/staff/callbacks?x=1``), else None.
+
+    Refuses absolute URLs, scheme-relative ``//host`` and ``/\\host`` (which
+    browsers read as another host), and control characters.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(c) < 32 or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_url() -> str:
+    """The comparison page, the portal's front door."""
+    return request.script_root + "/"
+
+
+def landing_url(user) -> str:
+    return url_for("callbacks.staff_list") if user.is_staff else home_url()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_ATTEMPTS, methods=["POST"], error_message=_too_many_attempts)
+def login():
+    current_catalog()  # the page speaks the catalog's language unless the user chose one
+    form = LoginForm()
+    next_path = local_path(form.next.data if form.is_submitted() else request.args.get("next"))
+    if request.method == "GET":
+        if current_user.is_authenticated:
+            return redirect(next_path or landing_url(current_user), 303)
+        form.next.data = next_path
+        return render_template("accounts/login.html", form=form)
+    if not form.validate():
+        return render_template("accounts/login.html", form=form), 422
+    user = services.authenticate(db.session, form.email.data, form.password.data)
+    if user is None:
+        # One message for an unknown address and a wrong password: never say which.
+        return render_template(
+            "accounts/login.html", form=form, failed=_("Wrong e-mail or password.")
+        ), 401
+    if services.awaits_confirmation(user):
+        # Said only to whoever knows the password: it tells nothing to a guesser.
+        return render_template(
+            "accounts/login.html",
+            form=form,
+            failed=unconfirmed_message(),
+            resend_email=user.email,
+        ), 403
+    login_user(user)
+    return redirect(next_path or landing_url(user), 303)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(home_url(), 303)
+
+
+# --- client registration and links sent by mail ------------------------------------------------
+
+# Each of these sends mail: a few per hour from one address is plenty for a person.
+REGISTRATIONS = "10 per hour"
+MAIL_REQUESTS = "5 per hour"
+INVITATIONS = "30 per hour"
+# Where a mail server is slow or down, the account is kept and the person can ask again.
+log = logging.getLogger(__name__)
+
+
+def _too_many_requests() -> str:
+    return _("Too many requests from your address. Wait an hour and try again.")
+
+
+def mail_url(endpoint: str, **values) -> str:
+    """An absolute link for a mail: on ``PORTAL_URL`` when set, else on this request's host."""
+    base = current_app.config.get("PORTAL_URL")
+    if base:
+        return base + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _max_age(purpose: str) -> int:
+    return current_app.config["TOKEN_MAX_AGE_SECONDS"][purpose]
+
+
+def _mailer():
+    return current_app.extensions["mailer"]
+
+
+def _send_confirmation(user: User) -> bool:
+    """Mail ``user`` a new confirmation link; False (and logged) if the mail could not go."""
+    link = mail_url(
+        "accounts.confirm_email",
+        token=tokens.issue(current_app.secret_key, "confirm", user, now()),
+    )
+    try:
+        services.send_confirmation(
+            _mailer(),
+            user,
+            link=link,
+            max_age=_max_age("confirm"),
+            fallback_locale=current_catalog().locale,
+            now=now(),
+        )
+    except MailNotSent:
+        log.exception("confirmation mail to user %s not sent", user.id)
+        return False
+    return True
+
+
+def _send_password_reset(user: User) -> bool:
+    link = mail_url(
+        "accounts.reset_password", token=tokens.issue(current_app.secret_key, "reset", user, now())
+    )
+    try:
+        services.send_password_reset(
+            _mailer(),
+            user,
+            link=link,
+            max_age=_max_age("reset"),
+            fallback_locale=current_catalog().locale,
+            now=now(),
+        )
+    except MailNotSent:
+        log.exception("password reset mail to user %s not sent", user.id)
+        return False
+    return True
+
+
+def _user_of(purpose: str, token: str) -> User:
+    """The account a ``purpose`` link is for; raises :class:`tokens.TokenRejected`."""
+    claim = tokens.read(current_app.secret_key, purpose, token, _max_age(purpose), now())
+    return tokens.check(claim, db.session.get(User, claim.user_id), purpose)
+
+
+def _private(response):
+    """Pages whose address carries a token: never sent on as a referrer, never cached."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _link_rejected(purpose: str, rejected: tokens.TokenRejected):
+    """A 400 page saying why the link does not work, with the form to get a new one.
+
+    When the link names an account (expired or used), the page speaks that
+    account's language unless the address asks for another (``?lang=``).
+    """
+    user = db.session.get(User, rejected.user_id) if rejected.user_id else None
+    locale = None
+    if user is not None and request.args.get("lang") not in LOCALES:
+        locale = services.mail_locale(user, current_catalog().locale)
+    with speaking(locale):
+        reasons = {
+            "expired": _("This link has expired."),
+            "used": _("This link has been used already."),
+            "invalid": _("This link does not work: it may have been cut short when copied."),
+        }
+        html = render_template(
+            "accounts/link_rejected.html",
+            purpose=purpose,
+            reason=rejected.reason,
+            message=reasons[rejected.reason],
+            form=EmailForm(formdata=None),
+        )
+    return _private(make_response(html, 400))
+
+
+@contextmanager
+def speaking(locale: str | None):
+    """Render in ``locale`` (None: as the request chose) for the rest of the block."""
+    if locale is None:
+        yield
+        return
+    g.pop("locale_code", None)  # the request's language, remembered by wording.locale_code
+    try:
+        with force_locale(locale):
+            yield
+    finally:
+        g.pop("locale_code", None)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(REGISTRATIONS, methods=["POST"], error_message=_too_many_requests)
+def register():
+    """A new organization and its owner; the owner confirms their address by mail."""
+    catalog = current_catalog()
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(landing_url(current_user), 303)
+    form = RegistrationForm()
+    form.setup_choices([catalog.timezone], now())
+    if request.method == "GET":
+        form.language.data = locale_code()
+        form.timezone.data = catalog.timezone
+        return render_template("accounts/register.html", form=form)
+    if not form.validate():
+        return render_template("accounts/register.html", form=form), 422
+    try:
+        user = services.register(db.session, form.registration(), now())
+    except services.EmailTaken:
+        form.email.errors.append(_email_taken())
+        return render_template("accounts/register.html", form=form), 422
+    except services.AccountError as error:
+        _misc_error(form, error)
+        return render_template("accounts/register.html", form=form), 422
+    sent = _send_confirmation(user)
+    session["registered"] = {"email": user.email, "sent": sent}
+    return redirect(url_for("accounts.registered"), 303)
+
+
+def _email_taken() -> str:
+    # The same whether the account is confirmed or not: say only what the person can do.
+    return _(
+        "This e-mail address already has an account. Sign in, or reset the password "
+        "if you forgot it."
+    )
+
+
+def _misc_error(form, error: services.AccountError) -> None:
+    """A rule the form's own checks missed (they mirror the service's): beside its field."""
+    field = getattr(form, error.field, None) or form.email
+    field.errors.append(_("This value cannot be accepted. Check it and send the form again."))
+
+
+@bp.get("/register/sent")
+def registered():
+    """Check your inbox: after a registration, in the same browser session."""
+    current_catalog()
+    registered_ = session.get("registered")
+    if not registered_:
+        return redirect(url_for("accounts.register"), 303)
+    return render_template(
+        "accounts/registered.html",
+        email=registered_["email"],
+        sent=registered_["sent"],
+        duration=_duration(_max_age("confirm")),
+    )
+
+
+def _duration(seconds: int) -> str:
+    return services.duration(seconds, locale_code())
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    """Follow the confirmation link: the address is confirmed and the owner signed in."""
+    current_catalog()
+    try:
+        user = _user_of("confirm", token)
+    except tokens.TokenRejected as rejected:
+        return _link_rejected("confirm", rejected)
+    services.confirm_email(db.session, user, now())
+    session.pop("registered", None)
+    login_user(user)
+    flash(_("Your e-mail address is confirmed. Welcome!"))
+    return _private(redirect(url_for("accounts.account"), 303))
+
+
+@bp.route("/confirm/resend", methods=["GET", "POST"])
+@limiter.limit(MAIL_REQUESTS, methods=["POST"], error_message=_too_many_requests)
+def resend_confirmation():
+    """A new confirmation link; the answer is the same whatever the address."""
+    current_catalog()
+    form = EmailForm()
+    if request.method == "GET":
+        return render_template("accounts/resend.html", form=form)
+    if not form.validate():
+        return render_template("accounts/resend.html", form=form), 422
+    user = services.unconfirmed_user(db.session, form.email.data)
+    if user is not None:
+        _send_confirmation(user)
+    return render_template("accounts/resend.html", form=form, sent=True)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(MAIL_REQUESTS, methods=["POST"], error_message=_too_many_requests)
+def forgot_password():
+    """A link to choose a new password; the answer is the same whatever the address."""
+    current_catalog()
+    form = EmailForm()
+    if request.method == "GET":
+        return render_template("accounts/forgot.html", form=form)
+    if not form.validate():
+        return render_template("accounts/forgot.html", form=form), 422
+    user = services.active_user_by_email(db.session, form.email.data)
+    if user is not None:
+        _send_password_reset(user)
+    return render_template(
+        "accounts/forgot.html", form=form, sent=True, duration=_duration(_max_age("reset"))
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password; the link works once."""
+    current_catalog()
+    try:
+        user = _user_of("reset", token)
+    except tokens.TokenRejected as rejected:
+        return _link_rejected("reset", rejected)
+    form = NewPasswordForm()
+    if request.method == "GET":
+        return _private(make_response(render_template("accounts/reset.html", form=form)))
+    if not form.validate():
+        return _private(make_response(render_template("accounts/reset.html", form=form), 422))
+    services.reset_password(db.session, user, form.password.data, now())
+    if current_user.is_authenticated and current_user.id != user.id:
+        logout_user()
+    flash(_("Your password is changed. Sign in with it."))
+    return _private(redirect(url_for("accounts.login"), 303))
+
+
+# --- the account: the organization, its members and invitations --------------------------------
+
+
+def _account_page(status: int = 200, profile_form=None, invitation_form=None):
+    organization = current_user.organization
+    if profile_form is None:
+        profile_form = OrganizationForm(formdata=None, obj=organization)
+        profile_form.setup_choices([organization.timezone, current_catalog().timezone], now())
+    if invitation_form is None:
+        invitation_form = InvitationForm(formdata=None)
+    owner = current_user.is_owner
+    html = render_template(
+        "accounts/account.html",
+        organization=organization,
+        members=services.members(db.session, organization.id),
+        invitations=(
+            services.pending_invitations(db.session, organization.id, now()) if owner else []
+        ),
+        owner=owner,
+        profile_form=profile_form,
+        invitation_form=invitation_form,
+        language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
+    )
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/account")
+@client_required
+def account():
+    """The organization's profile (the owner edits it), its members and pending invitations."""
+    current_catalog()
+    return _account_page()
+
+
+@bp.post("/account/organization")
+@client_required
+def update_organization():
+    current_catalog()
+    if not current_user.is_owner:
+        abort(403, _("Only the organization's owner can change this."))
+    organization = current_user.organization
+    form = OrganizationForm()
+    form.setup_choices([organization.timezone, current_catalog().timezone], now())
+    if not form.validate():
+        return _account_page(422, profile_form=form)
+    try:
+        services.update_organization(db.session, organization, form.profile())
+    except services.AccountError as error:
+        _misc_error(form, error)
+        return _account_page(422, profile_form=form)
+    flash(_("The organization's details are saved."))
+    return redirect(url_for("accounts.account"), 303)
+
+
+@bp.post("/account/invitations")
+@client_required
+@limiter.limit(INVITATIONS, error_message=_too_many_requests)
+def invite():
+    """Invite a new address to join as a member: a mail with a link that works once."""
+    current_catalog()
+    if not current_user.is_owner:
+        abort(403, _("Only the organization's owner can change this."))
+    form = InvitationForm()
+    if not form.validate():
+        return _account_page(422, invitation_form=form)
+    max_age = _max_age("invitation")
+    try:
+        invitation, token = services.invite(
+            db.session, current_user, form.email.data, now(), max_age
+        )
+    except services.EmailTaken:
+        form.email.errors.append(
+            _(
+                "This address already has an account in the portal. Invitations are for "
+                "new accounts: invite another address, or ask us to move the account."
+            )
+        )
+        return _account_page(422, invitation_form=form)
+    except services.AccountError as error:
+        _misc_error(form, error)
+        return _account_page(422, invitation_form=form)
+    try:
+        services.send_invitation(
+            _mailer(),
+            invitation,
+            link=mail_url("accounts.invitation", token=token),
+            max_age=max_age,
+            now=now(),
+        )
+    except MailNotSent:
+        log.exception("invitation %s not sent", invitation.id)
+        flash(
+            _(
+                "The invitation to %(email)s is saved, but the mail could not be sent. "
+                "Invite the address again in a few minutes.",
+                email=invitation.email,
+            ),
+            "error",
+        )
+    else:
+        flash(_("Invitation sent to %(email)s.", email=invitation.email))
+    return redirect(url_for("accounts.account"), 303)
+
+
+@bp.post("/account/members/<int:member_id>/remove")
+@client_required
+def remove_member(member_id: int):
+    """The owner removes a member of their organization (not themselves)."""
+    current_catalog()
+    if not current_user.is_owner:
+        abort(403, _("Only the organization's owner can change this."))
+    try:
+        removed = services.remove_member(db.session, current_user, member_id)
+    except services.AccountError:
+        abort(400, _("You own the organization: you cannot remove yourself."))
+    if removed is None:
+        abort(404)
+    flash(_("%(name)s no longer belongs to the organization.", name=removed.name))
+    return redirect(url_for("accounts.account"), 303)
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    """Join an organization: the invitee chooses a name and a password, then is signed in."""
+    current_catalog()
+    found = services.open_invitation(db.session, token, now())
+    if found is None:
+        html = render_template("accounts/invitation_rejected.html")
+        return _private(make_response(html, 400))
+    form = AcceptInvitationForm()
+    if request.method == "GET":
+        return _private(make_response(_invitation_page(found, form)))
+    if not form.validate():
+        return _private(make_response(_invitation_page(found, form), 422))
+    try:
+        member = services.accept_invitation(
+            db.session,
+            found,
+            name=form.name.data,
+            password=form.password.data,
+            locale=locale_code(),
+            now=now(),
+        )
+    except services.EmailTaken:
+        html = _invitation_page(found, form, failed=_email_taken())
+        return _private(make_response(html, 409))
+    except services.AccountError as error:
+        _misc_error(form, error)
+        return _private(make_response(_invitation_page(found, form), 422))
+    logout_user()
+    login_user(member)
+    flash(_("Welcome to %(organization)s.", organization=member.organization.name))
+    return _private(redirect(url_for("accounts.account"), 303))
+
+
+def _invitation_page(found: Invitation, form, failed: str | None = None) -> str:
+    return render_template(
+        "accounts/invitation.html",
+        invitation=found,
+        form=form,
+        failed=failed,
+        inviter=found.invited_by.name if found.invited_by else None,
+    )
+
+
+# --- staff: the client organizations ------------------------------------------------------------
+
+
+@bp.get("/staff/organizations")
+@staff_required
+def staff_organizations():
+    """Every client organization, newest first."""
+    catalog = current_catalog()
+    return render_template(
+        "accounts/staff_organizations.html",
+        organizations=services.organizations(db.session),
+        timezone=catalog.timezone,
+    )
+
+
+@bp.get("/staff/organizations/<int:organization_id>")
+@staff_required
+def staff_organization(organization_id: int):
+    """One organization as its members see it, read-only."""
+    catalog = current_catalog()
+    organization = db.session.get(Organization, organization_id)
+    if organization is None:
+        abort(404)
+    return render_template(
+        "accounts/staff_organization.html",
+        organization=organization,
+        members=services.members(db.session, organization.id),
+        invitations=services.pending_invitations(db.session, organization.id, now()),
+        language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
+        timezone=catalog.timezone,
+    )
