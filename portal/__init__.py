@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None):
     from portal.accounts.cli import users_cli
     from portal.api import bp as api_bp
     from portal.api.cli import quote_command, sla_command
+    from portal.billing import bp as billing_bp
+    from portal.billing.cli import billing_cli
     from portal.callbacks import bp as callbacks_bp
     from portal.catalog import bp as catalog_bp
     from portal.catalog.cli import catalog_cli
@@ -63,12 +65,14 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(accounts_bp)
     app.register_blueprint(callbacks_bp)
     app.register_blueprint(mail_bp)
+    app.register_blueprint(billing_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
     app.cli.add_command(sla_command)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(billing_cli)
     errors.register(app)
     register_template_helpers(app)
     return app

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
+    Numeric,
     String,
     Text,
     TypeDecorator,
@@ -219,3 +222,188 @@ class CallbackRequest(db.Model):
 
     def __repr__(self) -> str:
         return f"<CallbackRequest {self.id} {self.kind} {self.name}>"
+
+
+ORDER_KINDS = ("new", "renewal", "upgrade")
+ORDER_STATES = ("pending_payment", "paid", "fulfilled", "expired", "cancelled", "refunded")
+# The states an order leaves no more: nothing is charged or fulfilled after them.
+CLOSED_ORDER_STATES = frozenset({"expired", "cancelled", "refunded"})
+PAYMENT_METHODS = ("card", "bank-transfer")
+DOCUMENT_KINDS = ("invoice", "receipt")
+INVOICE_STATES = ("open", "paid", "expired")
+# Money columns: 20 digits, 2 decimals, enough for rials (no decimals) and hryvnias alike.
+Money = Numeric(20, 2)
+
+
+class Order(db.Model):
+    """A quote locked for an organization: what it buys, at what price, from which catalog version.
+
+    ``lines`` is the quote's lines as JSON (``code``, ``kind``, ``amount`` and a
+    ``label`` per language, written when the order was placed), so the order,
+    its invoice and its receipt read the same whatever the catalog becomes.
+    ``request`` holds the engine's parameters that priced it. The price never
+    changes: a later catalog version only prices later orders.
+
+    ``status`` goes ``pending_payment`` → ``paid`` → ``fulfilled`` (its period
+    exists), or ends ``expired`` (the checkout or invoice lapsed),
+    ``cancelled`` or ``refunded``.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_organization_created", "organization_id", "created_at"),
+        Index("ix_orders_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    catalog: Mapped[str] = mapped_column(String(64))
+    catalog_version: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    plan: Mapped[str] = mapped_column(String(64))
+    term: Mapped[str] = mapped_column(String(16))
+    request: Mapped[str] = mapped_column(Text)
+    lines: Mapped[str] = mapped_column(Text)
+    total: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    coverage_start: Mapped[date] = mapped_column(Date)
+    coverage_end: Mapped[date] = mapped_column(Date)
+    # Orders and periods name each other; this key is added after both tables (use_alter).
+    previous_period_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "subscription_periods.id",
+            use_alter=True,
+            name="fk_orders_previous_period_id",
+            ondelete="SET NULL",
+        )
+    )
+    payment_method: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20), default="pending_payment")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent: Mapped[str | None] = mapped_column(String(255))
+
+    organization: Mapped[Organization] = relationship()
+    placed_by: Mapped[User | None] = relationship()
+    previous_period: Mapped[SubscriptionPeriod | None] = relationship(
+        foreign_keys=[previous_period_id]
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "pending_payment"
+
+    def __repr__(self) -> str:
+        return f"<Order {self.id} {self.plan} {self.term} {self.status}>"
+
+
+class SubscriptionPeriod(db.Model):
+    """A plan an organization has paid for, from ``start`` to ``end`` inclusive.
+
+    Exactly one per fulfilled order (``order_id`` is unique), whatever is
+    delivered twice. ``ended_on`` is the last covered day when the period was
+    cut short by an upgrade or a refund.
+    """
+
+    __tablename__ = "subscription_periods"
+    __table_args__ = (Index("ix_subscription_periods_organization", "organization_id", "end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    catalog: Mapped[str] = mapped_column(String(64))
+    plan: Mapped[str] = mapped_column(String(64))
+    term: Mapped[str] = mapped_column(String(16))
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    organization: Mapped[Organization] = relationship()
+    order: Mapped[Order] = relationship(foreign_keys=[order_id])
+
+    @property
+    def last_day(self) -> date:
+        """The last covered day: the end, or the day it was cut short."""
+        return self.ended_on if self.ended_on is not None else self.end
+
+    def __repr__(self) -> str:
+        return f"<SubscriptionPeriod {self.id} {self.plan} {self.start}..{self.end}>"
+
+
+class Document(db.Model):
+    """An invoice (bank transfer) or a receipt (card payment) for an order, numbered gap-free.
+
+    ``number`` comes from :class:`DocumentSequence`, taken in the transaction
+    that creates the document, so a rolled-back document leaves no hole. The
+    bill-to details are copied from the organization when it is issued: a
+    document never changes when the profile does. An invoice is ``open`` until
+    staff mark it ``paid`` (``paid_by``, ``paid_at``) or it ``expired`` on
+    ``due_on``; a receipt is issued ``paid``.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("order_id", "kind", name="uq_documents_order_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_on: Mapped[date | None] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    total: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    bill_to_name: Mapped[str] = mapped_column(String(200))
+    bill_to_tax_number: Mapped[str | None] = mapped_column(String(64))
+    bill_to_address: Mapped[str | None] = mapped_column(Text)
+    payment_reference: Mapped[str | None] = mapped_column(String(255))
+
+    order: Mapped[Order] = relationship()
+    organization: Mapped[Organization] = relationship()
+    paid_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Document {self.kind} {self.number} {self.status}>"
+
+
+class DocumentSequence(db.Model):
+    """The last number given to a kind of document; its row is locked while a number is taken."""
+
+    __tablename__ = "document_sequences"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class StripeEvent(db.Model):
+    """A Stripe webhook event acted on, once: a second delivery of ``event_id`` is ignored."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    outcome: Mapped[str] = mapped_column(String(32))
+
+
+class RenewalReminder(db.Model):
+    """A reminder mailed ``days_before`` the end of a period: at most one of each."""
+
+    __tablename__ = "renewal_reminders"
+    __table_args__ = (
+        UniqueConstraint("period_id", "days_before", name="uq_renewal_reminders_period_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("subscription_periods.id"))
+    days_before: Mapped[int]
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -10,8 +10,10 @@ from markupsafe import Markup
 
 from portal import formatting
 from portal.catalog import rendering, wording
+from portal.catalog.comparison import quote_params
 from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
 from portal.plans import LocalizedText
+from portal.plans.subscriptions import is_orderable
 
 
 def money(amount: Decimal | None, currency: str) -> str:
@@ -51,6 +53,16 @@ def register_template_helpers(app: Flask) -> None:
         """The call-back form for ``plan``, carrying the comparison the client was looking at."""
         return url_for("callbacks.form", plan=plan, kind=kind, options=urlencode(choice.query()))
 
+    def order_url(plan, choice) -> str:
+        """The order summary of ``plan`` with the term and options of ``choice``.
+
+        The previous period is left out: the portal knows the client's own.
+        """
+        params = quote_params(plan, choice)
+        params.pop("previous_plan", None)
+        params.pop("previous_end", None)
+        return url_for("billing.new_order", **params)
+
     def language_url(code: str, query: dict[str, str] | None = None) -> str:
         """This page in another language: the same query (or ``query``), ``lang`` replaced."""
         args = dict(request.args.to_dict() if query is None else query)
@@ -66,6 +78,8 @@ def register_template_helpers(app: Flask) -> None:
             "locales": LOCALES,
             "language_names": LANGUAGE_NAMES,
             "callback_url": callback_url,
+            "order_url": order_url,
+            "orderable": is_orderable,
             "catalog_part": catalog_part,
             "language_url": language_url,
             "current_locale": locale,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from flask import (
     abort,
     current_app,
     flash,
-    g,
     make_response,
     redirect,
     render_template,
@@ -18,7 +16,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -33,9 +30,10 @@ from portal.accounts.forms import (
     OrganizationForm,
     RegistrationForm,
 )
+from portal.billing.presentation import account_billing
 from portal.catalog.current import current_catalog
-from portal.catalog.wording import locale_code
-from portal.clock import now
+from portal.catalog.wording import locale_code, speaking
+from portal.clock import now, today_in
 from portal.extensions import db, limiter
 from portal.i18n import LANGUAGE_NAMES, LOCALES
 from portal.mail.services import MailNotSent
@@ -227,20 +225,6 @@ def _link_rejected(purpose: str, rejected: tokens.TokenRejected):
     return _private(make_response(html, 400))
 
 
-@contextmanager
-def speaking(locale: str | None):
-    """Render in ``locale`` (None: as the request chose) for the rest of the block."""
-    if locale is None:
-        yield
-        return
-    g.pop("locale_code", None)  # the request's language, remembered by wording.locale_code
-    try:
-        with force_locale(locale):
-            yield
-    finally:
-        g.pop("locale_code", None)
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(REGISTRATIONS, methods=["POST"], error_message=_too_many_requests)
 def register():
@@ -382,6 +366,7 @@ def _account_page(status: int = 200, profile_form=None, invitation_form=None):
     if invitation_form is None:
         invitation_form = InvitationForm(formdata=None)
     owner = current_user.is_owner
+    today = today_in(current_catalog().timezone)
     html = render_template(
         "accounts/account.html",
         organization=organization,
@@ -393,6 +378,8 @@ def _account_page(status: int = 200, profile_form=None, invitation_form=None):
         profile_form=profile_form,
         invitation_form=invitation_form,
         language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
+        billing=account_billing(organization.id, current_catalog(), today),
+        today=today,
     )
     response = make_response(html, status)
     response.headers["Cache-Control"] = "private, no-store"

@@ -46,6 +46,18 @@ class PlanDetail:
     out_of_scope: tuple[ScopeItem, ...]
 
 
+def plan_quotas(catalog: Catalog, plan: Plan) -> tuple[tuple[Feature, FeatureValue], ...]:
+    """What the plan includes per period (hours a month, visits, sessions), in catalog order."""
+    return tuple(
+        (feature, plan.features[feature.code])
+        for feature in catalog.features
+        if feature.code in plan.features
+        and feature.kind == "quantity"
+        and feature.per
+        and plan.features[feature.code].included
+    )
+
+
 def plan_detail(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> PlanDetail:
     """The plan's page: its price for ``choice`` and all it offers."""
     values = tuple(
@@ -53,11 +65,7 @@ def plan_detail(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> Pl
         for feature in catalog.features
         if feature.code in plan.features
     )
-    quotas = tuple(
-        (feature, value)
-        for feature, value in values
-        if feature.kind == "quantity" and feature.per and value.included
-    )
+    quotas = plan_quotas(catalog, plan)
     calendar = catalog.calendar_of(plan)
     return PlanDetail(
         catalog=catalog,

@@ -8,12 +8,13 @@ the same thing in the same language.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_location
 from flask import g, has_request_context
-from flask_babel import get_locale, gettext, lazy_gettext, ngettext
+from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
 
 from portal import formatting
 from portal.plans import Catalog, LocalizedText, Plan, PlanError, Term
@@ -33,6 +34,20 @@ def locale_code() -> str:
     if code is None:
         code = g.locale_code = _babel_locale_code()
     return code
+
+
+@contextmanager
+def speaking(locale: str | None):
+    """Render in ``locale`` (None: as the request chose) for the rest of the block."""
+    if locale is None:
+        yield
+        return
+    g.pop("locale_code", None)  # the request's language, remembered by locale_code
+    try:
+        with force_locale(locale):
+            yield
+    finally:
+        g.pop("locale_code", None)
 
 
 def _babel_locale_code() -> str:

@@ -56,6 +56,8 @@ class Mail:
     to_name: str | None = None
     html: str | None = None
     language: str | None = None
+    # (file name, MIME type such as "application/pdf", content)
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 class Mailer(Protocol):
@@ -164,6 +166,9 @@ def compose(mail: Mail, sender: str, now: datetime) -> EmailMessage:
     message.set_content(mail.text, charset="utf-8", cte="quoted-printable")
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for filename, mime_type, content in mail.attachments:
+        maintype, _, subtype = mime_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     if mail.language:
         # After the content: setting it clears every Content-* header.
         message["Content-Language"] = mail.language
@@ -179,7 +184,14 @@ def deliver(mailer: Mailer, mail: Mail, now: datetime) -> None:
 
 
 def render_mail(
-    name: str, locale: str, /, *, to: str, to_name: str | None = None, **context
+    name: str,
+    locale: str,
+    /,
+    *,
+    to: str,
+    to_name: str | None = None,
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
+    **context,
 ) -> Mail:
     """Render ``templates/mail/<name>.txt`` (and ``<name>.html`` if there is one) in ``locale``.
 
@@ -198,7 +210,15 @@ def render_mail(
             html = environment.get_template(f"mail/{name}.html").render(**context)
         except TemplateNotFound:
             html = None
-    return Mail(to=to, to_name=to_name, subject=subject, text=text, html=html, language=locale)
+    return Mail(
+        to=to,
+        to_name=to_name,
+        subject=subject,
+        text=text,
+        html=html,
+        language=locale,
+        attachments=attachments,
+    )
 
 
 @dataclass(frozen=True)

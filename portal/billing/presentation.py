@@ -1,0 +1,406 @@
+"""Billing in words: labels of locked lines, error messages, PDF documents and mail.
+
+Everything shown to a person is phrased here in their language, from values
+the services and the engine computed; nothing here computes money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from portal import formatting
+from portal.billing import services
+from portal.billing.gateway import StripeGateway
+from portal.billing.pdf import PdfDocument, render_pdf
+from portal.catalog.detail import plan_quotas
+from portal.catalog.services import catalog_version
+from portal.catalog.wording import line_label, number, speaking, term_name, text
+from portal.clock import now
+from portal.extensions import db
+from portal.i18n import LOCALES, RIGHT_TO_LEFT
+from portal.mail.services import deliver, render_mail
+from portal.models import Document, Order, SubscriptionPeriod, User
+from portal.plans import Catalog, Plan, PlanError, Quote, Term
+from portal.plans.pricing import Line
+from portal.plans.subscriptions import Proration, is_orderable, renewal_offers
+
+ORDER_STATES = {
+    "pending_payment": _l("Awaiting payment"),
+    "paid": _l("Paid"),
+    "fulfilled": _l("Paid, period active"),
+    "expired": _l("Expired"),
+    "cancelled": _l("Cancelled"),
+    "refunded": _l("Refunded"),
+}
+DOCUMENT_STATES = {
+    "open": _l("Awaiting payment"),
+    "paid": _l("Paid"),
+    "expired": _l("Expired"),
+    "void": _l("Void"),
+}
+DOCUMENT_KINDS = {"invoice": _l("Invoice"), "receipt": _l("Receipt")}
+PAYMENT_METHODS = {"card": _l("card"), "bank-transfer": _l("bank transfer")}
+
+
+def order_state(order: Order) -> str:
+    return str(ORDER_STATES[order.status])
+
+
+def document_state(document: Document) -> str:
+    return str(DOCUMENT_STATES[document.status])
+
+
+def document_kind(document: Document) -> str:
+    return str(DOCUMENT_KINDS[document.kind])
+
+
+def billing_error_message(error: services.BillingError) -> str:
+    messages = {
+        "order_pending": _(
+            "Another order is awaiting payment. Pay or cancel it before placing a new one."
+        ),
+        "order_closed": _("This order is no longer awaiting payment."),
+        "paying_by_card": _("This order is being paid by card; cancel it to pay by bank transfer."),
+        "paying_by_invoice": _(
+            "An invoice was issued for this order; pay it by bank transfer, or cancel the order."
+        ),
+        "invoice_closed": _(
+            "This invoice has expired or is void, and its order was cancelled. The client places "
+            "a new order."
+        ),
+        "no_such_invoice": _("There is no such invoice."),
+    }
+    return messages[error.code]
+
+
+def gateway() -> StripeGateway:
+    config = current_app.config
+    return StripeGateway(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE"))
+
+
+def card_payment_available(order: Order) -> bool:
+    """Cards where Stripe is configured and the order's catalog takes them (not rials)."""
+    if not current_app.config.get("STRIPE_SECRET_KEY"):
+        return False
+    catalog = catalog_version(db.session, order.catalog, order.catalog_version)
+    return "card" in catalog.payment_methods
+
+
+def catalog_takes_cards(catalog: Catalog) -> bool:
+    return bool(current_app.config.get("STRIPE_SECRET_KEY")) and "card" in catalog.payment_methods
+
+
+def upgrade_label(proration: Proration, catalog: Catalog) -> str:
+    """``Upgrade OPTIMA → PREMIUM: (65 940 − 40 740) × 172 / 212 days``."""
+    return _(
+        "Upgrade %(old)s → %(new)s, %(term)s: (%(new_price)s − %(old_price)s) × %(days_left)s / "
+        "%(days)s days",
+        old=text(catalog.plans[proration.old_plan].name, catalog),
+        new=text(catalog.plans[proration.new_plan].name, catalog),
+        term=term_name(proration.term),
+        new_price=number(proration.new_price),
+        old_price=number(proration.old_price),
+        days_left=number(proration.days_left),
+        days=number(proration.days),
+    )
+
+
+def labels_for(catalog: Catalog, proration: Proration | None):
+    """A ``labels(line, quote)`` for :func:`services.place_order`: the line in every language."""
+
+    def labels(line: Line, quote: Quote) -> dict[str, str]:
+        out = {}
+        for locale in LOCALES:
+            with speaking(locale):
+                if line.kind == "upgrade" and proration is not None:
+                    out[locale] = upgrade_label(proration, catalog)
+                else:
+                    out[locale] = line_label(line, quote, catalog)
+        return out
+
+    return labels
+
+
+def order_title(order: Order) -> str:
+    """``OPTIMA, 7 months`` in the current language."""
+    catalog = catalog_version(db.session, order.catalog, order.catalog_version)
+    plan = catalog.plans.get(order.plan)
+    name = text(plan.name, catalog) if plan else order.plan
+    return _("%(plan)s, %(term)s", plan=name, term=term_name(Term.parse(order.term)))
+
+
+def order_description(order: Order) -> str:
+    """What the card statement and Stripe's page say: ``Order 42: OPTIMA, 7 months``."""
+    return _("Order %(number)s: %(title)s", number=order.id, title=order_title(order))
+
+
+def period_title(period: SubscriptionPeriod) -> str:
+    catalog = catalog_version(db.session, period.catalog, period.order.catalog_version)
+    plan = catalog.plans.get(period.plan)
+    return text(plan.name, catalog) if plan else period.plan
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def _provider_lines(catalog: Catalog) -> tuple[str, ...]:
+    config = current_app.config
+    name = config.get("PROVIDER_NAME") or text(catalog.provider or catalog.name, catalog)
+    lines = [name]
+    if config.get("PROVIDER_TAX_NUMBER"):
+        lines.append(_("Tax number: %(number)s", number=config["PROVIDER_TAX_NUMBER"]))
+    if config.get("PROVIDER_ADDRESS"):
+        lines.append(config["PROVIDER_ADDRESS"])
+    lines.extend(config.get("PROVIDER_PAYMENT_DETAILS") or ())
+    return tuple(lines)
+
+
+def _bill_to_lines(document: Document) -> tuple[str, ...]:
+    lines = [document.bill_to_name]
+    if document.bill_to_tax_number:
+        lines.append(_("Tax number: %(number)s", number=document.bill_to_tax_number))
+    if document.bill_to_address:
+        lines.extend(part.strip() for part in document.bill_to_address.splitlines() if part.strip())
+    return tuple(lines)
+
+
+def pdf_document(document: Document, locale: str) -> PdfDocument:
+    """The invoice or receipt ``document`` laid out for PDF in ``locale``."""
+    order = document.order
+    catalog = catalog_version(db.session, order.catalog, order.catalog_version)
+    with speaking(locale):
+
+        def money(amount) -> str:
+            return formatting.money(amount, order.currency, locale)
+
+        def day(value: date) -> str:
+            return formatting.day(value, locale)
+
+        issued = document.issued_at.astimezone(_zone(catalog)).date()
+        if document.kind == "invoice":
+            title = _("Invoice No. %(number)s", number=document.number)
+        else:
+            title = _("Receipt No. %(number)s", number=document.number)
+        meta = [
+            (_("Date"), day(issued)),
+            (_("Order"), str(order.id)),
+            (_("Coverage"), f"{day(order.coverage_start)} – {day(order.coverage_end)}"),
+            (
+                _("Price list"),
+                _(
+                    "%(catalog)s, version %(version)s",
+                    catalog=order.catalog,
+                    version=order.catalog_version,
+                ),
+            ),
+        ]
+        if document.kind == "invoice" and document.due_on:
+            meta.append((_("Pay by"), day(document.due_on)))
+        notes = []
+        if document.kind == "invoice":
+            notes.append(
+                _("Please state %(number)s as the payment reference.", number=document.number)
+            )
+            notes.append(
+                _(
+                    "Unpaid after %(date)s, this invoice expires and the order is cancelled.",
+                    date=day(document.due_on),
+                )
+            )
+        elif document.payment_reference:
+            notes.append(
+                _("Paid by card, payment %(reference)s.", reference=document.payment_reference)
+            )
+        stamp = None
+        if document.status == "paid" and document.paid_at:
+            stamp = _("PAID %(date)s", date=day(document.paid_at.astimezone(_zone(catalog)).date()))
+        return PdfDocument(
+            title=title,
+            direction="rtl" if locale in RIGHT_TO_LEFT else "ltr",
+            meta=tuple(meta),
+            parties=(
+                (_("Supplier"), _provider_lines(catalog)),
+                (_("Bill to"), _bill_to_lines(document)),
+            ),
+            columns=(_("Description"), _("Amount")),
+            rows=tuple(
+                (line.label(locale, catalog.locale), money(line.amount))
+                for line in services.order_lines(order)
+            ),
+            total=(_("Total"), money(services.order_total(order))),
+            notes=tuple(notes),
+            stamp=stamp,
+            author=_provider_lines(catalog)[0],
+        )
+
+
+def _zone(catalog: Catalog) -> ZoneInfo:
+    return ZoneInfo(catalog.timezone)
+
+
+def render_document_pdf(document: Document, locale: str) -> bytes:
+    return render_pdf(pdf_document(document, locale))
+
+
+# --- mail ------------------------------------------------------------------------------------
+
+
+def _mail_locale(user: User) -> str:
+    organization = user.organization
+    return user.locale or (organization.language if organization else None) or "en"
+
+
+def send_invoice_mail(document: Document, user: User) -> None:
+    """Mail ``user`` the invoice, with its PDF, in their language."""
+    locale = _mail_locale(user)
+    order = document.order
+    with speaking(locale):
+        title = order_title(order)
+        total = formatting.money(services.order_total(order), order.currency, locale)
+        due = formatting.day(document.due_on, locale)
+    mail = render_mail(
+        "invoice",
+        locale,
+        to=user.email,
+        to_name=user.name,
+        attachments=(
+            (f"{document.number}.pdf", "application/pdf", render_document_pdf(document, locale)),
+        ),
+        number=document.number,
+        title=title,
+        total=total,
+        due=due,
+        link=_order_link(order),
+    )
+    deliver(current_app.extensions["mailer"], mail, now())
+
+
+def _order_link(order: Order) -> str:
+    base = current_app.config.get("PORTAL_URL")
+    path = url_for("billing.order", order_id=order.id)
+    return f"{base}{path}" if base else url_for("billing.order", order_id=order.id, _external=True)
+
+
+def send_reminder_mail(period: SubscriptionPeriod, today: date) -> None:
+    """Mail the organization's owners that ``period`` ends soon, with how to renew."""
+    days_left = (period.last_day - today).days
+    organization = period.organization
+    owners = [u for u in organization.users if u.org_role == "owner" and u.active] or [
+        u for u in organization.users if u.active
+    ]
+    for owner in owners:
+        locale = _mail_locale(owner)
+        with speaking(locale):
+            plan = period_title(period)
+            end = formatting.day(period.last_day, locale)
+            renew_by = formatting.day(period.last_day + timedelta(days=1), locale)
+        mail = render_mail(
+            "renewal_reminder",
+            locale,
+            to=owner.email,
+            to_name=owner.name,
+            plan=plan,
+            end=end,
+            renew_by=renew_by,
+            days=days_left,
+            link=_account_link(),
+        )
+        deliver(current_app.extensions["mailer"], mail, now())
+
+
+def _account_link() -> str:
+    base = current_app.config.get("PORTAL_URL")
+    if base:
+        return f"{base}{url_for('accounts.account')}"
+    return url_for("accounts.account", _external=True)
+
+
+# --- the account page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    plan: Plan
+    quote: Quote
+    proration: Proration
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A period as the account page shows it, with what it can become."""
+
+    period: SubscriptionPeriod
+    catalog: Catalog
+    plan: Plan | None
+    days_left: int
+    current: bool
+    quotas: tuple
+    renewals: tuple[Quote, ...] = ()
+    continuous_until: date | None = None
+    upgrades: tuple[Upgrade, ...] = ()
+    downgrades: tuple[Plan, ...] = ()
+
+
+def account_billing(organization_id: int, catalog: Catalog, today: date) -> dict:
+    """Subscriptions with their renewal and upgrade offers, orders and documents."""
+    rows = services.periods(db.session, organization_id)
+    latest = services.latest_period(db.session, organization_id, catalog.code)
+    subscriptions = []
+    for row in rows:
+        if row.last_day < today and row is not latest:
+            continue  # past periods stay in the orders and documents below
+        subscriptions.append(_subscription(row, catalog, latest, today))
+    return {
+        "subscriptions": subscriptions,
+        "orders": services.orders(db.session, organization_id),
+        "documents": [
+            d
+            for d in services.documents(db.session, organization_id)
+            if d.kind == "receipt" or d.status in ("open", "paid")
+        ],
+    }
+
+
+def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
+    bought_from = catalog_version(db.session, row.catalog, row.order.catalog_version)
+    plan = bought_from.plans.get(row.plan)
+    period = services.as_period(row)
+    view = Subscription(
+        period=row,
+        catalog=bought_from,
+        plan=plan,
+        days_left=period.days_left(today),
+        current=period.is_current(today),
+        quotas=plan_quotas(bought_from, plan) if plan else (),
+    )
+    if row is not latest or row.catalog != catalog.code or row.plan not in catalog.plans:
+        return view
+    options = (
+        services.order_request(catalog, row.order, today) if row.order.kind != "upgrade" else None
+    )
+    renewals = renewal_offers(catalog, period, today, options)
+    upgrades, downgrades = [], []
+    if view.current:
+        for code, other in catalog.plans.items():
+            if code == row.plan or not is_orderable(catalog, code):
+                continue
+            try:
+                priced = services.price_upgrade(catalog, row, code, today)
+            except PlanError as refused:
+                if refused.code == "not_an_upgrade":
+                    downgrades.append(other)
+                continue
+            upgrades.append(Upgrade(other, priced.quote, priced.proration))
+    return replace(
+        view,
+        renewals=renewals,
+        continuous_until=period.renewal_start,
+        upgrades=tuple(upgrades),
+        downgrades=tuple(downgrades),
+    )

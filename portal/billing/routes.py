@@ -1,0 +1,431 @@
+"""Orders, payment and documents for clients; invoices for staff; Stripe's webhook.
+
+Thin views: read the request, call :mod:`portal.billing.services`, render.
+An organization's orders and documents are found through the signed-in
+user's own organization, so asking for another's gives 404.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.accounts.access import sign_in_first, staff_required
+from portal.billing import bp, services
+from portal.billing.gateway import BadSignature, PaymentUnavailable, StripeGateway
+from portal.billing.presentation import (
+    billing_error_message,
+    card_payment_available,
+    document_kind,
+    document_state,
+    gateway,
+    labels_for,
+    order_description,
+    order_state,
+    order_title,
+    render_document_pdf,
+    send_invoice_mail,
+    upgrade_label,
+)
+from portal.catalog.current import current_catalog
+from portal.catalog.services import catalog_version
+from portal.catalog.wording import error_message, locale_code
+from portal.clock import now, today_in
+from portal.extensions import csrf, db, htmx
+from portal.mail.services import MailNotSent
+from portal.plans import PlanError
+
+log = logging.getLogger(__name__)
+
+
+def _private(response):
+    response = make_response(response)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _client_organization_id() -> int:
+    """The signed-in client's organization; anyone signed out is sent to sign in."""
+    if not current_user.is_authenticated:
+        abort(_sign_in())
+    if current_user.organization_id is None:
+        abort(404)
+    return current_user.organization_id
+
+
+def _sign_in():
+    return sign_in_first()
+
+
+def _viewer_scope() -> int | None:
+    """Whose orders the signed-in user may see: their organization's, or all for staff."""
+    if not current_user.is_authenticated:
+        abort(_sign_in())
+    if current_user.is_staff:
+        return None
+    if current_user.organization_id is None:
+        abort(404)
+    return current_user.organization_id
+
+
+def _order_or_404(order_id: int):
+    order = services.organization_order(db.session, _viewer_scope(), order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+def _client_order_or_404(order_id: int):
+    order = services.organization_order(db.session, _client_organization_id(), order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+# --- the order summary: the quote about to be locked ------------------------------------------
+
+
+def _order_params() -> dict[str, str]:
+    source = request.form if request.method == "POST" else request.args
+    return {
+        k: v for k, v in source.items() if k not in ("csrf_token", "seen_version", "seen_total")
+    }
+
+
+def _summary(priced, params, status=200, notice=None, waiting=None):
+    catalog = current_catalog()
+    html = render_template(
+        "billing/new_order.html",
+        catalog=catalog,
+        priced=priced,
+        params=params,
+        notice=notice,
+        waiting=waiting,
+        comparison_url=url_for(
+            "catalog.comparison", **{k: v for k, v in params.items() if k not in ("plan", "start")}
+        ),
+    )
+    return _private(make_response(html, status))
+
+
+def _refused(error: PlanError, params: dict[str, str]):
+    html = render_template(
+        "billing/order_refused.html",
+        message=error_message(error),
+        comparison_url=url_for(
+            "catalog.comparison",
+            **{
+                k: v
+                for k, v in params.items()
+                if k in ("term", "billing", "licence_value") or k.startswith("qty.")
+            },
+        ),
+    )
+    return _private(make_response(html, 400))
+
+
+def _price(params: dict[str, str], organization_id: int):
+    catalog = current_catalog()
+    today = today_in(catalog.timezone)
+    if params.get("upgrade"):
+        period = services.latest_period(db.session, organization_id, catalog.code)
+        if period is None:
+            raise PlanError("no_period", "There is no period to upgrade", "plan")
+        return services.price_upgrade(catalog, period, params.get("plan", ""), today)
+    previous = services.latest_period(db.session, organization_id, catalog.code)
+    return services.price_order(catalog, params, previous, today)
+
+
+@bp.get("/orders/new")
+def new_order():
+    """The order summary for the plan, term and options chosen on the comparison page."""
+    organization_id = _client_organization_id()
+    params = _order_params()
+    try:
+        priced = _price(params, organization_id)
+    except PlanError as error:
+        return _refused(error, params)
+    waiting = services.pending_order(db.session, organization_id, priced.quote.catalog)
+    return _summary(priced, params, waiting=waiting)
+
+
+@bp.post("/orders")
+def place_order():
+    """Lock the quote into an order, unless its price changed since the summary was shown."""
+    organization_id = _client_organization_id()
+    params = _order_params()
+    try:
+        priced = _price(params, organization_id)
+    except PlanError as error:
+        return _refused(error, params)
+    seen_version = request.form.get("seen_version", "")
+    seen_total = request.form.get("seen_total", "")
+    if seen_version != str(priced.quote.catalog_version) and seen_total != str(priced.quote.total):
+        return _summary(
+            priced,
+            params,
+            409,
+            notice=_(
+                "The prices changed since you opened this page. Check the new total and "
+                "confirm again."
+            ),
+        )
+    try:
+        order = services.place_order(
+            db.session,
+            priced,
+            organization_id=organization_id,
+            user_id=current_user.id,
+            labels=labels_for(current_catalog(), priced.proration),
+            now=now(),
+        )
+    except services.BillingError as error:
+        return _summary(
+            priced, params, 409, notice=billing_error_message(error), waiting=error.order
+        )
+    return redirect(url_for("billing.order", order_id=order.id), 303)
+
+
+# --- one order: its state, payment and documents ---------------------------------------------
+
+
+def _order_page(order, status=200):
+    documents = services.order_documents(db.session, order)
+    html = render_template(
+        "billing/order.html",
+        order=order,
+        lines=services.order_lines(order),
+        total=services.order_total(order),
+        proration=services.order_proration(order),
+        documents=documents,
+        card=card_payment_available(order),
+        staff_view=current_user.is_staff,
+        catalog=current_catalog(),
+    )
+    return _private(make_response(html, status))
+
+
+@bp.get("/orders/<int:order_id>")
+def order(order_id: int):
+    return _order_page(_order_or_404(order_id))
+
+
+@bp.get("/orders/<int:order_id>/status")
+def order_status(order_id: int):
+    """The order's state alone: polled by htmx on the page Stripe returns the client to."""
+    found = _order_or_404(order_id)
+    html = render_template("billing/_order_status.html", order=found)
+    return _private(make_response(html))
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+def cancel_order(order_id: int):
+    found = _client_order_or_404(order_id)
+    try:
+        services.cancel_order(db.session, found, now())
+    except services.BillingError as error:
+        flash(billing_error_message(error))
+        return _order_page(found, 409)
+    flash(_("The order is cancelled."))
+    return redirect(url_for("billing.order", order_id=found.id), 303)
+
+
+@bp.post("/orders/<int:order_id>/invoice")
+def bank_transfer(order_id: int):
+    """Pay by bank transfer: issue the invoice and mail it to the person who asked."""
+    found = _client_order_or_404(order_id)
+    catalog = current_catalog()
+    if "bank-transfer" not in _catalog_of(found).payment_methods:
+        abort(404)
+    try:
+        document = services.issue_invoice(
+            db.session,
+            found,
+            today=today_in(catalog.timezone),
+            due_days=current_app.config["INVOICE_DUE_DAYS"],
+            now=now(),
+        )
+    except services.BillingError as error:
+        flash(billing_error_message(error))
+        return _order_page(found, 409)
+    try:
+        send_invoice_mail(document, current_user)
+    except MailNotSent:
+        log.exception("invoice %s not mailed", document.number)
+        flash(
+            _(
+                "Invoice %(number)s is ready below; we could not mail it just now.",
+                number=document.number,
+            )
+        )
+    else:
+        flash(
+            _(
+                "Invoice %(number)s is issued and mailed to %(email)s.",
+                number=document.number,
+                email=current_user.email,
+            )
+        )
+    return redirect(url_for("billing.order", order_id=found.id), 303)
+
+
+@bp.post("/orders/<int:order_id>/card")
+def card_payment(order_id: int):
+    """Pay by card: to Stripe Checkout, with a session created once for the order."""
+    found = _client_order_or_404(order_id)
+    if not card_payment_available(found):
+        abort(404)
+    params = services.checkout_params(
+        found,
+        description=order_description(found),
+        email=current_user.email,
+        success_url=_external("billing.card_return", order_id=found.id)
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        cancel_url=_external("billing.card_cancelled", order_id=found.id),
+        locale=locale_code(),
+    )
+    try:
+        checkout = services.start_card_payment(db.session, gateway(), found, params)
+    except services.BillingError as error:
+        flash(billing_error_message(error))
+        return _order_page(found, 409)
+    except PaymentUnavailable:
+        log.exception("Stripe refused a checkout for order %s", found.id)
+        flash(
+            _(
+                "Card payment is not available just now. Try again in a few minutes, or pay "
+                "by bank transfer."
+            )
+        )
+        return _order_page(found, 503)
+    if htmx:
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = checkout.url
+        return response
+    return redirect(checkout.url, 303)
+
+
+@bp.get("/orders/<int:order_id>/paid")
+def card_return(order_id: int):
+    """Where Stripe sends the client back: the period starts when the webhook confirms."""
+    found = _client_order_or_404(order_id)
+    return _order_page(found)
+
+
+@bp.get("/orders/<int:order_id>/checkout-cancelled")
+def card_cancelled(order_id: int):
+    found = _client_order_or_404(order_id)
+    if found.is_open:
+        flash(_("The card payment was not completed. You can try again or pay by bank transfer."))
+    return redirect(url_for("billing.order", order_id=found.id), 303)
+
+
+def _external(endpoint: str, **values) -> str:
+    base = current_app.config.get("PORTAL_URL")
+    path = url_for(endpoint, **values)
+    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
+
+
+def _catalog_of(found):
+    return catalog_version(db.session, found.catalog, found.catalog_version)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@bp.get("/documents/<int:document_id>.pdf")
+def document_pdf(document_id: int):
+    """An invoice or a receipt as PDF, in the language of the person asking."""
+    document = services.organization_document(db.session, _viewer_scope(), document_id)
+    if document is None:
+        abort(404)
+    response = make_response(render_document_pdf(document, locale_code()))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{document.number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- staff: invoices awaiting a bank transfer ------------------------------------------------
+
+
+@bp.get("/staff/invoices")
+@staff_required
+def staff_invoices():
+    current_catalog()
+    html = render_template(
+        "billing/staff_invoices.html",
+        open_invoices=services.open_invoices(db.session),
+        paid_invoices=services.recent_paid_invoices(db.session),
+        today=today_in(current_catalog().timezone),
+        details_missing=not current_app.config["PROVIDER_PAYMENT_DETAILS"],
+    )
+    return _private(make_response(html))
+
+
+@bp.post("/staff/invoices/<int:document_id>/paid")
+@staff_required
+def mark_paid(document_id: int):
+    current_catalog()
+    try:
+        document = services.mark_invoice_paid(
+            db.session, document_id, staff_user_id=current_user.id, now=now()
+        )
+    except services.BillingError as error:
+        if error.code == "no_such_invoice":
+            abort(404)
+        flash(billing_error_message(error))
+        return redirect(url_for("billing.staff_invoices"), 303)
+    flash(_("Invoice %(number)s is paid; the period starts.", number=document.number))
+    return redirect(url_for("billing.staff_invoices"), 303)
+
+
+# --- Stripe's webhook ------------------------------------------------------------------------
+
+
+@bp.post("/billing/stripe/webhook")
+@csrf.exempt
+def stripe_webhook():
+    """Verify the signature on the raw body, record the event once, then act on the session
+    as Stripe has it now. 400 for a bad signature; 503 (Stripe retries) if Stripe cannot be
+    asked back; 200 otherwise, quickly."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret or not current_app.config.get("STRIPE_SECRET_KEY"):
+        abort(404)
+    payload = request.get_data(cache=False)
+    try:
+        event = StripeGateway.verify_event(payload, request.headers.get("Stripe-Signature"), secret)
+    except BadSignature:
+        return {"error": {"code": "bad_signature", "message": "Signature verification failed"}}, 400
+    try:
+        outcome = services.handle_event(db.session, gateway(), event, now())
+    except PaymentUnavailable:
+        log.exception("Stripe could not be asked about event %s", event.id)
+        return {"error": {"code": "stripe_unavailable", "message": "Try again later"}}, 503
+    log.info("Stripe event %s %s: %s", event.id, event.type, outcome)
+    return {"received": True, "outcome": outcome}, 200
+
+
+@bp.app_context_processor
+def billing_helpers() -> dict:
+    """Words for orders and documents, for billing's pages and the account page."""
+    return {
+        "order_state": order_state,
+        "order_title": order_title,
+        "document_state": document_state,
+        "document_kind": document_kind,
+        "upgrade_label": upgrade_label,
+    }

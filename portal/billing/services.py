@@ -1,0 +1,811 @@
+"""Use cases of billing: place orders, take payments, issue documents, fulfil, remind.
+
+Every price comes from the plan engine and is locked into the order with the
+catalog version it was priced from. Money is never lost or counted twice:
+
+- a paid order creates exactly one period (``subscription_periods.order_id``
+  is unique, and :func:`fulfil` does nothing to an order already fulfilled);
+- each Stripe event is acted on once (``stripe_events.event_id`` is unique),
+  and the session is read back from Stripe before anything changes;
+- document numbers come from a locked counter in the same transaction as the
+  document, so a failed transaction leaves no gap.
+
+Functions that change something take the session and commit once, except
+:func:`fulfil`, which is a step of the use cases that call it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.billing.gateway import CheckoutSession, Event, StripeGateway
+from portal.models import (
+    Document,
+    DocumentSequence,
+    Order,
+    Organization,
+    RenewalReminder,
+    StripeEvent,
+    SubscriptionPeriod,
+)
+from portal.plans import Catalog, PlanError, Quote, Term, parse_quote_request, quote
+from portal.plans.money import round_money, to_minor_units
+from portal.plans.pricing import Line
+from portal.plans.requests import PlanQuoteRequest, ServiceQuoteRequest
+from portal.plans.subscriptions import Period, Proration, is_orderable, renewal_request, upgrade
+
+DOCUMENT_PREFIXES = {"invoice": "INV", "receipt": "RCT"}
+# Reminders before a period ends, in days; each is mailed once.
+REMINDER_DAYS = (30, 7, 1)
+HANDLED_EVENTS = frozenset(
+    {
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+    }
+)
+# What the client may ask for in an order; the rest (start, the previous period) the
+# portal decides from the organization's own periods.
+ORDER_PARAMETERS = frozenset({"plan", "term", "billing", "licence_value", "start"})
+
+# A line's label in each language, written into the order when it is placed.
+Labels = Callable[[Line, Quote], dict[str, str]]
+
+
+class BillingError(ValueError):
+    """Something a client or staff member asked that cannot be done; ``code`` says what."""
+
+    def __init__(self, code: str, order: Order | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.order = order
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+def periods(session: Session, organization_id: int) -> list[SubscriptionPeriod]:
+    """The organization's periods, latest first."""
+    return list(
+        session.scalars(
+            select(SubscriptionPeriod)
+            .where(SubscriptionPeriod.organization_id == organization_id)
+            .order_by(SubscriptionPeriod.end.desc(), SubscriptionPeriod.start.desc())
+        )
+    )
+
+
+def latest_period(
+    session: Session, organization_id: int, catalog_name: str
+) -> SubscriptionPeriod | None:
+    """The period of ``catalog_name`` that ends last (an upgrade's period over the one it cut)."""
+    found = [p for p in periods(session, organization_id) if p.catalog == catalog_name]
+    return max(found, key=lambda p: (p.last_day, p.start), default=None)
+
+
+def as_period(row: SubscriptionPeriod) -> Period:
+    """The engine's view of a stored period: up to its last covered day."""
+    return Period(row.plan, Term.parse(row.term), row.start, row.last_day)
+
+
+def order_request(catalog: Catalog, order: Order, today: date) -> PlanQuoteRequest:
+    """The engine request that priced ``order``: its units, billing and licence value."""
+    stored = json.loads(order.request)
+    asked = parse_quote_request(catalog, stored["params"], today)
+    assert isinstance(asked, PlanQuoteRequest)
+    return asked
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+def engine_params(request: PlanQuoteRequest) -> dict[str, str]:
+    """``request`` as the engine's flat parameters (those of ``/api/v1/quote``)."""
+    params = {"plan": request.plan, "start": request.start.isoformat()}
+    if request.term is not None:
+        params["term"] = request.term.code
+    if request.billing:
+        params["billing"] = request.billing
+    for unit, quantity in request.quantities.items():
+        params[f"qty.{unit}"] = str(quantity)
+    if request.licence_value is not None:
+        params["licence_value"] = str(request.licence_value)
+    if request.previous_plan and request.previous_end:
+        params["previous_plan"] = request.previous_plan
+        params["previous_end"] = request.previous_end.isoformat()
+    return params
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    """What an order would lock: the quote, and whether it renews ``previous`` or upgrades it."""
+
+    kind: str
+    quote: Quote
+    request: PlanQuoteRequest | None
+    previous: SubscriptionPeriod | None
+    proration: Proration | None = None
+
+
+def price_order(
+    catalog: Catalog, params: dict[str, str], previous: SubscriptionPeriod | None, today: date
+) -> PricedOrder:
+    """Price a new order for ``params`` (plan, term, options) after the ``previous`` period.
+
+    With a previous period in the catalog the order renews it: it starts the day
+    after it ends (or today if that has passed) and gets loyalty and multi-year
+    prices when continuous; a different plan takes effect then too. Without one
+    it starts on the asked ``start`` (today by default, never in the past).
+
+    Raises :class:`PlanError` for anything the engine refuses, and
+    ``not_orderable`` for plans that are not bought online for a term.
+    """
+    asked_params = {
+        k: v for k, v in params.items() if k in ORDER_PARAMETERS or k.startswith("qty.")
+    }
+    if previous is not None:
+        asked_params.pop("start", None)
+    asked = parse_quote_request(catalog, asked_params, today)
+    if isinstance(asked, ServiceQuoteRequest) or not is_orderable(catalog, asked.plan):
+        raise PlanError(
+            "not_orderable", "Plan {value} is not ordered online", "plan", value=params.get("plan")
+        )
+    if asked.term is None:
+        raise PlanError("missing_parameter", "Choose a term", "term")
+    if previous is not None:
+        request = renewal_request(as_period(previous), asked.plan, asked.term, today, asked)
+        kind = "renewal"
+    else:
+        if asked.start < today:
+            raise PlanError(
+                "start_in_past",
+                "{value} has passed: start today or later",
+                "start",
+                value=asked.start.isoformat(),
+            )
+        request, kind = asked, "new"
+    priced = quote(catalog, request)
+    if priced.on_request:
+        raise PlanError(
+            "not_orderable", "Plan {value} is not ordered online", "plan", value=asked.plan
+        )
+    return PricedOrder(kind=kind, quote=priced, request=request, previous=previous)
+
+
+def price_upgrade(
+    catalog: Catalog, period: SubscriptionPeriod, new_plan: str, today: date
+) -> PricedOrder:
+    """Price moving ``period`` to ``new_plan`` today, with the options its order was bought with.
+
+    Raises :class:`PlanError` (``not_an_upgrade``, ``period_over``...).
+    """
+    options = order_request(catalog, period.order, today)
+    upgraded, proration = upgrade(catalog, as_period(period), new_plan, today, options)
+    return PricedOrder(
+        kind="upgrade", quote=upgraded, request=None, previous=period, proration=proration
+    )
+
+
+def pending_order(session: Session, organization_id: int, catalog_name: str) -> Order | None:
+    return session.scalars(
+        select(Order).where(
+            Order.organization_id == organization_id,
+            Order.catalog == catalog_name,
+            Order.status == "pending_payment",
+        )
+    ).first()
+
+
+def place_order(
+    session: Session,
+    priced: PricedOrder,
+    *,
+    organization_id: int,
+    user_id: int | None,
+    labels: Labels,
+    now: datetime,
+) -> Order:
+    """Lock ``priced`` into a new order awaiting payment, and commit.
+
+    Raises :class:`BillingError` ``order_pending`` (with that order) while
+    another order of the catalog awaits payment: two renewals paid side by side
+    would buy the same days twice.
+    """
+    priced_quote = priced.quote
+    waiting = pending_order(session, organization_id, priced_quote.catalog)
+    if waiting is not None:
+        raise BillingError("order_pending", waiting)
+    if priced.proration is not None:
+        stored = {"upgrade": _proration_document(priced.proration)}
+    else:
+        stored = {"params": engine_params(priced.request)}
+    order = Order(
+        organization_id=organization_id,
+        placed_by_id=user_id,
+        catalog=priced_quote.catalog,
+        catalog_version=priced_quote.catalog_version,
+        kind=priced.kind,
+        plan=priced_quote.code,
+        term=priced_quote.term.code,
+        request=json.dumps(stored, sort_keys=True),
+        lines=json.dumps(
+            [
+                {
+                    "code": line.code,
+                    "kind": line.kind,
+                    "amount": str(line.amount),
+                    "label": labels(line, priced_quote),
+                }
+                for line in priced_quote.lines
+            ],
+            ensure_ascii=False,
+        ),
+        total=priced_quote.total,
+        currency=priced_quote.currency,
+        coverage_start=priced_quote.coverage[0],
+        coverage_end=priced_quote.coverage[1],
+        previous_period_id=priced.previous.id if priced.previous is not None else None,
+        status="pending_payment",
+        created_at=now,
+    )
+    session.add(order)
+    session.commit()
+    return order
+
+
+def _proration_document(proration: Proration) -> dict:
+    return {
+        "old_plan": proration.old_plan,
+        "new_plan": proration.new_plan,
+        "term": proration.term.code,
+        "old_price": str(proration.old_price),
+        "new_price": str(proration.new_price),
+        "days_left": proration.days_left,
+        "days": proration.days,
+        "amount": str(proration.amount),
+    }
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    code: str
+    kind: str
+    amount: Decimal
+    labels: dict[str, str]
+
+    def label(self, locale: str, fallback: str) -> str:
+        return self.labels.get(locale) or self.labels.get(fallback) or self.code
+
+
+def order_lines(order: Order) -> list[OrderLine]:
+    """The lines locked into ``order``, with their labels in every language."""
+    return [
+        OrderLine(item["code"], item["kind"], Decimal(item["amount"]), item["label"])
+        for item in json.loads(order.lines)
+    ]
+
+
+def order_total(order: Order) -> Decimal:
+    """The locked total, at its currency's decimals (rials have none)."""
+    return round_money(Decimal(order.total), order.currency)
+
+
+def order_proration(order: Order) -> dict | None:
+    """An upgrade's arithmetic, as locked: prices, days left, days, amount."""
+    return json.loads(order.request).get("upgrade")
+
+
+def organization_order(
+    session: Session, organization_id: int | None, order_id: int
+) -> Order | None:
+    """Order ``order_id`` if it belongs to ``organization_id`` (None: any, for staff)."""
+    order = session.get(Order, order_id)
+    if order is None or (organization_id is not None and order.organization_id != organization_id):
+        return None
+    return order
+
+
+def orders(session: Session, organization_id: int) -> list[Order]:
+    """The organization's orders, newest first."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(Order.organization_id == organization_id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+        )
+    )
+
+
+def cancel_order(session: Session, order: Order, now: datetime) -> None:
+    """The client gives up an order awaiting payment; its open invoice is void."""
+    if order.status != "pending_payment":
+        raise BillingError("order_closed", order)
+    order.status = "cancelled"
+    order.closed_at = now
+    for document in _documents_of(session, order):
+        if document.kind == "invoice" and document.status == "open":
+            document.status = "void"
+    session.commit()
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def next_number(session: Session, kind: str) -> str:
+    """The next number of ``kind`` (``INV-000001``), from a row locked until the commit.
+
+    Under concurrent transactions on PostgreSQL the second waits for the first
+    (``SELECT ... FOR UPDATE``); if the first rolls back, its number is taken
+    again: the sequence has no gaps.
+    """
+    query = select(DocumentSequence).where(DocumentSequence.kind == kind).with_for_update()
+    counter = session.scalars(query).one_or_none()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                session.add(DocumentSequence(kind=kind, last_number=0))
+        except IntegrityError:
+            pass  # another transaction created it first
+        counter = session.scalars(query.execution_options(populate_existing=True)).one()
+    counter.last_number += 1
+    return f"{DOCUMENT_PREFIXES[kind]}-{counter.last_number:06d}"
+
+
+def _documents_of(session: Session, order: Order) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.order_id == order.id)))
+
+
+def order_documents(session: Session, order: Order) -> dict[str, Document]:
+    return {document.kind: document for document in _documents_of(session, order)}
+
+
+def _bill_to(organization: Organization) -> dict:
+    return {
+        "bill_to_name": organization.name,
+        "bill_to_tax_number": organization.tax_number,
+        "bill_to_address": organization.address,
+    }
+
+
+def issue_invoice(
+    session: Session, order: Order, *, today: date, due_days: int, now: datetime
+) -> Document:
+    """The bank-transfer invoice of ``order``: issued once, numbered, due in ``due_days``.
+
+    Asking again returns the same invoice. Raises :class:`BillingError`
+    ``order_closed`` for an order no longer awaiting payment and
+    ``bank_transfer_unavailable`` when it was sent to card checkout already.
+    """
+    existing = order_documents(session, order).get("invoice")
+    if existing is not None:
+        return existing
+    if order.status != "pending_payment":
+        raise BillingError("order_closed", order)
+    if order.stripe_session_id is not None:
+        raise BillingError("paying_by_card", order)
+    order.payment_method = "bank-transfer"
+    document = Document(
+        kind="invoice",
+        number=next_number(session, "invoice"),
+        order_id=order.id,
+        organization_id=order.organization_id,
+        status="open",
+        issued_at=now,
+        due_on=today + timedelta(days=due_days),
+        total=order.total,
+        currency=order.currency,
+        **_bill_to(order.organization),
+    )
+    session.add(document)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A second click won the race: the order has its invoice, and no number was lost.
+        session.rollback()
+        return order_documents(session, order)["invoice"]
+    return document
+
+
+def organization_document(
+    session: Session, organization_id: int | None, document_id: int
+) -> Document | None:
+    """Document ``document_id`` if it belongs to ``organization_id`` (None: any, for staff)."""
+    document = session.get(Document, document_id)
+    if document is None:
+        return None
+    if organization_id is not None and document.organization_id != organization_id:
+        return None
+    return document
+
+
+def documents(session: Session, organization_id: int) -> list[Document]:
+    """Invoices and receipts of the organization, newest first."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.organization_id == organization_id)
+            .order_by(Document.issued_at.desc(), Document.id.desc())
+        )
+    )
+
+
+def open_invoices(session: Session) -> list[Document]:
+    """Invoices awaiting a bank transfer, the oldest due first (for staff)."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.kind == "invoice", Document.status == "open")
+            .order_by(Document.due_on, Document.id)
+        )
+    )
+
+
+def recent_paid_invoices(session: Session, limit: int = 50) -> list[Document]:
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.kind == "invoice", Document.status == "paid")
+            .order_by(Document.paid_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def mark_invoice_paid(
+    session: Session, document_id: int, *, staff_user_id: int, now: datetime
+) -> Document:
+    """Staff record the bank transfer of invoice ``document_id``: the period starts.
+
+    Marking it again changes nothing. Raises :class:`BillingError`
+    ``no_such_invoice`` or ``invoice_closed`` (expired or void: the order was
+    cancelled, and a new order must be placed).
+    """
+    document = session.scalars(
+        select(Document).where(Document.id == document_id).with_for_update()
+    ).one_or_none()
+    if document is None or document.kind != "invoice":
+        raise BillingError("no_such_invoice")
+    if document.status == "paid":
+        return document
+    if document.status != "open":
+        raise BillingError("invoice_closed", document.order)
+    document.status = "paid"
+    document.paid_at = now
+    document.paid_by_id = staff_user_id
+    fulfil(session, document.order, method="bank-transfer", now=now)
+    session.commit()
+    return document
+
+
+def expire_invoices(session: Session, *, today: date, now: datetime) -> list[Document]:
+    """Invoices unpaid after their due date expire, and their orders are cancelled."""
+    overdue = list(
+        session.scalars(
+            select(Document).where(
+                Document.kind == "invoice", Document.status == "open", Document.due_on < today
+            )
+        )
+    )
+    for document in overdue:
+        document.status = "expired"
+        if document.order.status == "pending_payment":
+            document.order.status = "cancelled"
+            document.order.closed_at = now
+    session.commit()
+    return overdue
+
+
+# --- fulfilment ------------------------------------------------------------------------------
+
+
+def fulfil(
+    session: Session,
+    order: Order,
+    *,
+    method: str,
+    now: datetime,
+    reference: str | None = None,
+) -> bool:
+    """Record ``order`` paid and create its one period; True if it happened now.
+
+    An order already fulfilled is left alone (False). An upgrade cuts the
+    period it replaces short the day before the new one starts. A card
+    payment gets a numbered receipt. The caller commits; should two callers
+    race, the period's unique order id fails one of them, which rolls back.
+    """
+    if order.status in ("paid", "fulfilled"):
+        return False
+    order.status = "paid"
+    order.paid_at = now
+    order.payment_method = method
+    if reference:
+        order.stripe_payment_intent = reference
+    session.add(
+        SubscriptionPeriod(
+            organization_id=order.organization_id,
+            order_id=order.id,
+            catalog=order.catalog,
+            plan=order.plan,
+            term=order.term,
+            start=order.coverage_start,
+            end=order.coverage_end,
+            created_at=now,
+        )
+    )
+    if order.kind == "upgrade" and order.previous_period is not None:
+        order.previous_period.ended_on = order.coverage_start - timedelta(days=1)
+    if method == "card":
+        session.add(
+            Document(
+                kind="receipt",
+                number=next_number(session, "receipt"),
+                order_id=order.id,
+                organization_id=order.organization_id,
+                status="paid",
+                issued_at=now,
+                paid_at=now,
+                total=order.total,
+                currency=order.currency,
+                payment_reference=reference,
+                **_bill_to(order.organization),
+            )
+        )
+    session.flush()
+    order.status = "fulfilled"
+    return True
+
+
+# --- card payments ---------------------------------------------------------------------------
+
+# Stripe Checkout's own languages among ours; the others get Stripe's choice by browser.
+CHECKOUT_LOCALES = {"en": "en", "ru": "ru"}
+
+
+def checkout_params(
+    order: Order, *, description: str, email: str, success_url: str, cancel_url: str, locale: str
+) -> dict:
+    """The Checkout Session for ``order``: one line of its locked total, in minor units.
+
+    One line, not one per quote line: discounts are negative lines, which
+    Stripe's ``price_data`` does not take.
+    """
+    order_id = str(order.id)
+    return {
+        "mode": "payment",
+        "client_reference_id": order_id,
+        "metadata": {"order_id": order_id},
+        "payment_intent_data": {"metadata": {"order_id": order_id}},
+        "customer_email": email,
+        "locale": CHECKOUT_LOCALES.get(locale, "auto"),
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency.lower(),
+                    "unit_amount": to_minor_units(Decimal(order.total), order.currency),
+                    "product_data": {"name": description},
+                },
+            }
+        ],
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+
+
+def idempotency_key(order: Order) -> str:
+    """One Checkout Session per order, however many times the client clicks."""
+    return f"portal-order-{order.id}-checkout"
+
+
+def start_card_payment(
+    session: Session, gateway: StripeGateway, order: Order, params: dict
+) -> CheckoutSession:
+    """The Checkout Session to send the client to, created once per order.
+
+    Raises :class:`BillingError` ``order_closed`` for an order not awaiting
+    payment, ``paying_by_invoice`` once an invoice was issued for it, and
+    :class:`portal.billing.gateway.PaymentUnavailable` when Stripe cannot be reached.
+    """
+    if order.status != "pending_payment":
+        raise BillingError("order_closed", order)
+    if "invoice" in order_documents(session, order):
+        raise BillingError("paying_by_invoice", order)
+    checkout = gateway.create_checkout_session(params, idempotency_key(order))
+    if order.stripe_session_id != checkout.id:
+        order.stripe_session_id = checkout.id
+        order.payment_method = "card"
+        session.commit()
+    return checkout
+
+
+def apply_checkout(
+    session: Session, order: Order, checkout: CheckoutSession, event_type: str | None, now: datetime
+) -> str:
+    """Bring ``order`` in line with its session as Stripe has it now; the outcome in a word.
+
+    Paid: fulfilled (even an order the client cancelled meanwhile: the money
+    was taken, so the service is given). Expired: the order expires. An
+    asynchronous payment that failed cancels the order. Anything else waits.
+    """
+    if checkout.paid:
+        if order.status == "fulfilled":
+            return "already_fulfilled"
+        if fulfil(session, order, method="card", reference=checkout.payment_intent, now=now):
+            return "fulfilled"
+        return "already_fulfilled"
+    if order.status != "pending_payment":
+        return "no_change"
+    if checkout.status == "expired":
+        order.status = "expired"
+        order.closed_at = now
+        return "expired"
+    if event_type == "checkout.session.async_payment_failed":
+        order.status = "cancelled"
+        order.closed_at = now
+        return "payment_failed"
+    return "awaiting_payment"
+
+
+def handle_event(session: Session, gateway: StripeGateway, event: Event, now: datetime) -> str:
+    """Act once on a verified webhook ``event``, after reading its session back from Stripe.
+
+    A second delivery of the same event id changes nothing (``duplicate``).
+    An event for a session no order knows is recorded and ignored. Raises
+    :class:`portal.billing.gateway.PaymentUnavailable` if Stripe cannot be
+    asked, leaving nothing recorded, so that Stripe delivers the event again.
+    """
+    record = StripeEvent(event_id=event.id, type=event.type, received_at=now, outcome="received")
+    session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        return "duplicate"
+    outcome = "ignored"
+    if event.type in HANDLED_EVENTS and event.session_id:
+        checkout = gateway.checkout_session(event.session_id)
+        order = (
+            session.scalars(select(Order).where(Order.stripe_session_id == checkout.id)).first()
+            if checkout is not None
+            else None
+        )
+        if order is None:
+            outcome = "unknown_session"
+        else:
+            record.order_id = order.id
+            outcome = apply_checkout(session, order, checkout, event.type, now)
+    record.outcome = outcome
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same event, or the same order's fulfilment, committed by a parallel delivery.
+        session.rollback()
+        return "duplicate"
+    return outcome
+
+
+def reconcile(session: Session, gateway: StripeGateway, now: datetime) -> list[tuple[Order, str]]:
+    """Ask Stripe about every order still awaiting a card payment and apply what it says.
+
+    For the webhook that never arrived. Each order is committed on its own, so
+    one that fails does not hold back the others.
+    """
+    waiting = list(
+        session.scalars(
+            select(Order)
+            .where(Order.status == "pending_payment", Order.stripe_session_id.is_not(None))
+            .order_by(Order.id)
+        )
+    )
+    results = []
+    for order in waiting:
+        checkout = gateway.checkout_session(order.stripe_session_id)
+        if checkout is None:
+            results.append((order, "unknown_session"))
+            continue
+        outcome = apply_checkout(session, order, checkout, None, now)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            outcome = "already_fulfilled"
+        results.append((order, outcome))
+    return results
+
+
+# --- renewal reminders -----------------------------------------------------------------------
+
+
+def reminder_due(period: SubscriptionPeriod, today: date) -> int | None:
+    """Which reminder ``period`` is due for today: 30, 7 or 1 (days before its end), or None.
+
+    The nearest threshold not yet passed: a run missed on the 30th day before
+    sends the 30-day reminder on a later day, until the 7-day one takes over.
+    """
+    days = (period.last_day - today).days
+    if days < 0 or period.ended_on is not None:
+        return None
+    due = [threshold for threshold in REMINDER_DAYS if days <= threshold]
+    return min(due) if due else None
+
+
+def reminders_to_send(session: Session, today: date) -> list[tuple[SubscriptionPeriod, int]]:
+    """Periods whose reminder is due today and not sent, unless already renewed."""
+    horizon = today + timedelta(days=max(REMINDER_DAYS))
+    candidates = session.scalars(
+        select(SubscriptionPeriod)
+        .where(
+            SubscriptionPeriod.ended_on.is_(None),
+            SubscriptionPeriod.end >= today,
+            SubscriptionPeriod.end <= horizon,
+        )
+        .order_by(SubscriptionPeriod.end, SubscriptionPeriod.id)
+    )
+    due = []
+    for period in candidates:
+        threshold = reminder_due(period, today)
+        if threshold is None:
+            continue
+        sent = session.scalars(
+            select(RenewalReminder).where(
+                RenewalReminder.period_id == period.id, RenewalReminder.days_before <= threshold
+            )
+        ).first()
+        if sent is not None or _renewed(session, period):
+            continue
+        due.append((period, threshold))
+    return due
+
+
+def _renewed(session: Session, period: SubscriptionPeriod) -> bool:
+    """A later period of the same catalog follows it (paid renewal or upgrade)."""
+    return (
+        session.scalars(
+            select(SubscriptionPeriod.id).where(
+                SubscriptionPeriod.organization_id == period.organization_id,
+                SubscriptionPeriod.catalog == period.catalog,
+                SubscriptionPeriod.id != period.id,
+                SubscriptionPeriod.start > period.start,
+            )
+        ).first()
+        is not None
+    )
+
+
+def send_reminders(
+    session: Session,
+    today: date,
+    now: datetime,
+    send: Callable[[SubscriptionPeriod, int], None],
+) -> list[tuple[SubscriptionPeriod, int]]:
+    """Mail each due reminder once: recorded, then ``send``, then committed.
+
+    The record is written before the mail goes, so a parallel run waits on it
+    and then finds it taken; if ``send`` raises, the record is rolled back and
+    the next run tries again. Running twice a day sends nothing twice.
+    """
+    sent = []
+    for period, days_before in reminders_to_send(session, today):
+        session.add(RenewalReminder(period_id=period.id, days_before=days_before, sent_at=now))
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue
+        try:
+            send(period, days_before)
+        except Exception:
+            session.rollback()
+            raise
+        session.commit()
+        sent.append((period, days_before))
+    return sent

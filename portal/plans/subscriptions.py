@@ -1,0 +1,242 @@
+"""Subscriptions: days left, renewal offers and prorated upgrades of a period already paid.
+
+A period is what a paid order bought: a plan from ``start`` to ``end``
+(inclusive). Renewals start the day after it ends, and are continuous (loyalty
+and multi-year prices) only if they start no later than that day. An upgrade
+mid-period to a plan that costs more for the same term charges the difference
+prorated by the days left::
+
+    (new plan's price - old plan's price) × days left / days in the period
+
+Everything here prices through :func:`portal.plans.pricing.quote`, so a
+renewal offer on the account page and the order it becomes agree to the unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from portal.plans.catalog import Catalog
+from portal.plans.errors import PlanError
+from portal.plans.money import round_money
+from portal.plans.pricing import Installment, Line, Quote, quote
+from portal.plans.requests import PlanQuoteRequest
+from portal.plans.terms import Term
+
+# Only these are bought for a term and paid in advance: a per-request plan is
+# paid per visit, an included one costs nothing and one on request is agreed
+# with a manager.
+ORDERABLE_PRICING = frozenset({"term-table", "per-unit", "percent-of-licence"})
+
+
+@dataclass(frozen=True)
+class Period:
+    """A paid period of ``plan`` covering ``start``..``end`` inclusive, bought for ``term``."""
+
+    plan: str
+    term: Term
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def days_left(self, today: date) -> int:
+        """Covered days from ``today`` (included) to the end; the whole period before it starts."""
+        if today > self.end:
+            return 0
+        return (self.end - max(today, self.start)).days + 1
+
+    def is_current(self, today: date) -> bool:
+        return self.start <= today <= self.end
+
+    @property
+    def renewal_start(self) -> date:
+        """The day after the period ends: where a renewal starts, and the last day it can
+        start and still be continuous."""
+        return self.end + timedelta(days=1)
+
+
+def is_orderable(catalog: Catalog, plan_code: str) -> bool:
+    """Whether a client can order ``plan_code`` online for a term and pay in advance."""
+    plan = catalog.plans.get(plan_code)
+    return plan is not None and plan.pricing in ORDERABLE_PRICING and bool(plan.terms)
+
+
+def renewal_terms(catalog: Catalog, plan_code: str, start: date) -> tuple[Term, ...]:
+    """The terms ``plan_code`` offers for a renewal starting on ``start``, shortest first.
+
+    The catalog's ``budget`` entry becomes the budget year ``start`` falls in.
+    """
+    plan = catalog.plans[plan_code]
+    terms = []
+    for term in plan.terms:
+        terms.append(Term("budget", start.year) if term.kind == "budget" else term)
+    return tuple(sorted(terms, key=_term_order))
+
+
+def _term_order(term: Term) -> tuple[int, int]:
+    return (term.months or 12, 0 if term.kind != "budget" else 1)
+
+
+def renewal_request(
+    period: Period, plan_code: str, term: Term, today: date, options: PlanQuoteRequest | None = None
+) -> PlanQuoteRequest:
+    """What to price when ``period`` is followed by ``plan_code`` for ``term``.
+
+    The new period starts the day after ``period`` ends, or today if that day
+    has passed (then the renewal is no longer continuous and gets list prices).
+    ``options`` carries the units, billing and licence value of the period's
+    order, which a renewal keeps. A budget year starts on its January 1 at the
+    earliest.
+    """
+    start = max(period.renewal_start, today)
+    if term.kind == "budget":
+        start = max(start, date(term.count, 1, 1))
+    base = options or PlanQuoteRequest(plan=plan_code, term=term, start=start)
+    return replace(
+        base,
+        plan=plan_code,
+        term=term,
+        start=start,
+        previous_plan=period.plan,
+        previous_end=period.end,
+    )
+
+
+def renewal_offers(
+    catalog: Catalog, period: Period, today: date, options: PlanQuoteRequest | None = None
+) -> tuple[Quote, ...]:
+    """The same plan renewed for each term it offers, priced as a renewal of ``period``.
+
+    Terms offered only on a continuous renewal (Iotex 2y, 3y) are left out once
+    the renewal can no longer be continuous; terms whose budget year has ended
+    are left out.
+    """
+    offers = []
+    for term in renewal_terms(catalog, period.plan, max(period.renewal_start, today)):
+        try:
+            offers.append(
+                quote(catalog, renewal_request(period, period.plan, term, today, options))
+            )
+        except PlanError:
+            continue
+    return tuple(offers)
+
+
+@dataclass(frozen=True)
+class Proration:
+    """The arithmetic of an upgrade: ``(new_price - old_price) × days_left / days``."""
+
+    old_plan: str
+    new_plan: str
+    term: Term
+    old_price: Decimal
+    new_price: Decimal
+    days_left: int
+    days: int
+    amount: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.new_price - self.old_price
+
+
+def upgrade(
+    catalog: Catalog,
+    period: Period,
+    new_plan: str,
+    today: date,
+    options: PlanQuoteRequest | None = None,
+) -> tuple[Quote, Proration]:
+    """Price a move from ``period``'s plan to ``new_plan`` from ``today`` to the period's end.
+
+    Both plans are priced at list price for the period's own term (a budget
+    year as the period's year) with the period's options; the new plan must
+    cost more. The quote covers ``today``..``period.end`` in one line and one
+    installment due ``today``.
+
+    Raises :class:`PlanError`: ``same_plan``, ``period_over`` (no day left),
+    ``term_not_offered`` (the new plan lacks the term), ``not_an_upgrade`` (the
+    new plan does not cost more: a downgrade takes effect at the next renewal).
+    """
+    if new_plan == period.plan:
+        raise PlanError("same_plan", "{value} is already the current plan", "plan", value=new_plan)
+    if new_plan not in catalog.plans or not is_orderable(catalog, new_plan):
+        raise PlanError("unknown_plan", "Unknown plan '{value}'", "plan", value=new_plan)
+    days_left = period.days_left(today)
+    if days_left == 0:
+        raise PlanError(
+            "period_over", "The period ended on {value}", "period", value=period.end.isoformat()
+        )
+    base = options or PlanQuoteRequest(plan=period.plan, term=period.term, start=period.start)
+    priced = {}
+    for code in (period.plan, new_plan):
+        plan = catalog.plans[code]
+        if plan.offer_for(period.term) is None:
+            raise PlanError(
+                "term_not_offered",
+                "Plan {plan} does not offer term {value}",
+                "term",
+                plan=code,
+                value=period.term.code,
+            )
+        request = replace(
+            base,
+            plan=code,
+            term=period.term,
+            start=period.start,
+            previous_plan=None,
+            previous_end=None,
+        )
+        priced[code] = quote(catalog, request).total
+    old_price, new_price = priced[period.plan], priced[new_plan]
+    if new_price is None or old_price is None or new_price <= old_price:
+        raise PlanError(
+            "not_an_upgrade",
+            "{value} does not cost more than {plan}: a change to it takes effect at the next "
+            "renewal",
+            "plan",
+            value=new_plan,
+            plan=period.plan,
+        )
+    amount = round_money((new_price - old_price) * days_left / period.days, catalog.currency)
+    proration = Proration(
+        old_plan=period.plan,
+        new_plan=new_plan,
+        term=period.term,
+        old_price=old_price,
+        new_price=new_price,
+        days_left=days_left,
+        days=period.days,
+        amount=amount,
+    )
+    start = max(today, period.start)
+    line = Line(
+        code=new_plan,
+        kind="upgrade",
+        name=catalog.plans[new_plan].name,
+        amount=amount,
+        quantity=Decimal(days_left),
+        unit_price=new_price - old_price,
+        term=period.term,
+    )
+    upgraded = Quote(
+        catalog=catalog.code,
+        catalog_version=catalog.version,
+        currency=catalog.currency,
+        subject="plan",
+        code=new_plan,
+        name=catalog.plans[new_plan].name,
+        lines=(line,),
+        total=amount,
+        installments=(Installment(due=today, amount=amount),),
+        start=start,
+        coverage=(start, period.end),
+        term=period.term,
+        billing=None,
+    )
+    return upgraded, proration

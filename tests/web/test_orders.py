@@ -1,0 +1,332 @@
+"""Ordering a plan, paying by bank transfer, the period, renewals and upgrades on the account page.
+
+The tests' clock stands at 2026-11-22 09:00 UTC; the KBS catalog (UAH, Kyiv).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from conftest import PASSWORD
+from sqlalchemy import func, select
+
+from portal.catalog import services as catalog_services
+from portal.clock import now
+from portal.extensions import db
+from portal.models import Document, Order, SubscriptionPeriod
+
+FIXED_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+
+
+def later(app, **delta) -> None:
+    app.config["CLOCK"] = lambda: FIXED_NOW + timedelta(**delta)
+
+
+@pytest.fixture
+def acme(make_organization):
+    return make_organization("Acme", "owner@acme.example", members=["member@acme.example"])
+
+
+@pytest.fixture
+def staff(make_user):
+    """A staff member, not signed in on the test's client (the client is the organization's)."""
+    return make_user("staff@example.com", role="staff")
+
+
+@pytest.fixture
+def globex(make_organization):
+    return make_organization("Globex", "owner@globex.example")
+
+
+def totals(html: str) -> list[Decimal]:
+    return [Decimal(value) for value in re.findall(r'data-total="([^"]+)"', html)]
+
+
+def place(forms, **params):
+    """Open the order summary for ``params`` and confirm it; the order page's response."""
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    summary = forms.client.get(f"/orders/new?{query}&lang=en")
+    assert summary.status_code == 200, summary.get_data(as_text=True)
+    html = summary.get_data(as_text=True)
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', html))
+    hidden.pop("csrf_token", None)
+    return forms.submit(f"/orders/new?{query}&lang=en", "/orders", hidden)
+
+
+def only(app, model):
+    with app.app_context():
+        rows = db.session.scalars(select(model)).all()
+        for row in rows:
+            db.session.expunge(row)
+        return rows
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def pay_by_invoice(forms, app, order_id: int) -> Document:
+    response = forms.submit(f"/orders/{order_id}", f"/orders/{order_id}/invoice")
+    assert response.status_code == 303
+    (invoice,) = [d for d in only(app, Document) if d.order_id == order_id]
+    return invoice
+
+
+def mark_paid(app, invoice_id: int, staff_id: int) -> None:
+    from portal.billing import services
+
+    with app.app_context():
+        services.mark_invoice_paid(db.session, invoice_id, staff_user_id=staff_id, now=now())
+
+
+# --- choosing and locking the price -----------------------------------------------------------
+
+
+def test_the_comparison_page_offers_to_choose_each_plan_sold_online(client):
+    html = client.get("/plans?term=7m&lang=en").get_data(as_text=True)
+    for plan in ("prof", "optima", "premium"):
+        assert f'data-choose="{plan}"' in html
+    assert "/orders/new?plan=optima&amp;term=7m" in html
+
+
+def test_choosing_signed_out_asks_to_sign_in_first(client):
+    response = client.get("/orders/new?plan=optima&term=7m")
+    assert response.status_code == 302
+    assert "/login" in response.location and "next=" in response.location
+
+
+def test_the_summary_shows_the_engine_price_and_the_catalog_version(forms, acme):
+    forms.sign_in(acme.owner.email)
+    response = forms.client.get("/orders/new?plan=optima&term=7m&lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert Decimal("40740.00") in totals(html)
+    assert "version 1" in html
+    assert "22 November 2026" in html and "21 June 2027" in html
+
+
+def test_confirming_locks_the_quote_into_an_order(app, forms, acme):
+    forms.sign_in(acme.owner.email)
+    response = place(forms, plan="optima", term="7m")
+    assert response.status_code == 303
+    (order,) = only(app, Order)
+    assert response.location.endswith(f"/orders/{order.id}")
+    assert (order.plan, order.term, order.status) == ("optima", "7m", "pending_payment")
+    assert (order.total, order.currency, order.catalog_version) == (Decimal("40740"), "UAH", 1)
+    assert (order.coverage_start, order.coverage_end) == (date(2026, 11, 22), date(2027, 6, 21))
+    page = forms.client.get(f"/orders/{order.id}?lang=uk").get_data(as_text=True)
+    assert "ОПТИМА, 7 місяців" in page  # the line as locked, in Ukrainian
+
+
+def test_a_price_changed_after_ordering_does_not_change_the_order(app, forms, acme):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    with app.app_context():
+        source = catalog_services.versions(db.session, "kbs")[-1].source
+        catalog_services.publish(
+            db.session, source.replace("40740", "41740"), "test: a new price", now()
+        )
+    catalog_services.forget_newest()
+    (order,) = only(app, Order)
+    html = forms.client.get(f"/orders/{order.id}?lang=en").get_data(as_text=True)
+    assert totals(html) == [Decimal("40740.00")]
+    assert Decimal("41740.00") in totals(
+        forms.client.get("/orders/new?plan=optima&term=7m").get_data(as_text=True)
+    )
+
+
+def test_a_summary_shown_before_a_price_change_asks_to_confirm_the_new_price(app, forms, acme):
+    forms.sign_in(acme.owner.email)
+    stale = {"plan": "optima", "term": "7m", "seen_version": "1", "seen_total": "40740.00"}
+    with app.app_context():
+        source = catalog_services.versions(db.session, "kbs")[-1].source
+        catalog_services.publish(db.session, source.replace("40740", "41740"), "test", now())
+    catalog_services.forget_newest()
+    response = forms.submit("/orders/new?plan=optima&term=7m", "/orders", stale)
+    assert response.status_code == 409
+    assert "prices changed" in response.get_data(as_text=True)
+    assert count(app, Order) == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        pytest.param("plan=optima&term=13m", "months must be 1..12", id="a 13-month term"),
+        pytest.param("plan=gold&term=7m", "gold", id="an unknown plan"),
+        pytest.param("plan=optima&term=7m&start=2026-01-01", "has passed", id="a past start"),
+        pytest.param("plan=optima", "term", id="no term"),
+    ],
+)
+def test_an_order_the_engine_refuses_gets_a_clear_400(forms, acme, query, message):
+    forms.sign_in(acme.owner.email)
+    response = forms.client.get(f"/orders/new?{query}&lang=en")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+def test_a_second_order_waits_for_the_first_to_be_paid_or_cancelled(app, forms, acme):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    response = place(forms, plan="premium", term="3m")
+    assert response.status_code == 409
+    assert "Another order is awaiting payment" in response.get_data(as_text=True)
+    assert count(app, Order) == 1
+
+
+# --- paying by bank transfer ------------------------------------------------------------------
+
+
+def test_an_invoice_is_numbered_mailed_with_its_pdf_and_paid_by_staff(
+    app, forms, acme, staff, mails
+):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    assert (invoice.number, invoice.status, invoice.due_on) == (
+        "INV-000001",
+        "open",
+        date(2026, 12, 2),
+    )
+    (mail,) = [m for m in mails() if "INV-000001" in m["Subject"]]
+    attachments = [part for part in mail.iter_attachments()]
+    assert attachments[0].get_filename() == "INV-000001.pdf"
+    assert attachments[0].get_content().startswith(b"%PDF")
+    pdf = forms.client.get(f"/documents/{invoice.id}.pdf")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert count(app, SubscriptionPeriod) == 0
+
+    mark_paid(app, invoice.id, staff.id)
+    mark_paid(app, invoice.id, staff.id)  # twice: still one period
+    (period,) = only(app, SubscriptionPeriod)
+    assert (period.plan, period.start, period.end) == ("optima", date(2026, 11, 22), date(2027, 6, 21))
+    (order,) = only(app, Order)
+    assert order.status == "fulfilled"
+
+
+def test_staff_mark_an_invoice_paid_on_their_page(app, forms, acme, staff, form_client):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    desk = form_client(app.test_client())
+    desk.sign_in(staff.email)
+    listed = desk.client.get("/staff/invoices?lang=en").get_data(as_text=True)
+    assert 'data-invoice="INV-000001"' in listed
+    response = desk.submit("/staff/invoices", f"/staff/invoices/{invoice.id}/paid")
+    assert response.status_code == 303
+    (paid,) = only(app, Document)
+    assert paid.status == "paid" and paid.paid_by_id == staff.id
+    assert count(app, SubscriptionPeriod) == 1
+
+
+def test_an_unpaid_invoice_expires_and_its_order_is_cancelled(app, forms, acme, runner):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    pay_by_invoice(forms, app, order.id)
+    later(app, days=10)
+    assert "0 invoice(s) expired" in app.test_cli_runner().invoke(args=["billing", "expire-invoices"]).output
+    later(app, days=11)
+    result = app.test_cli_runner().invoke(args=["billing", "expire-invoices"])
+    assert "INV-000001 expired" in result.output
+    (order,) = only(app, Order)
+    (invoice,) = only(app, Document)
+    assert (order.status, invoice.status) == ("cancelled", "expired")
+
+
+# --- the account page: the period, its renewals and upgrades ----------------------------------
+
+
+def paid_optima_7m(app, forms, acme, staff):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    mark_paid(app, invoice.id, staff.id)
+
+
+def renewal_totals(html: str) -> dict[str, Decimal]:
+    return {
+        term: Decimal(total)
+        for term, total in re.findall(
+            r'data-renewal="([^"]+)">.*?data-total="([^"]+)"', html, flags=re.S
+        )
+    }
+
+
+def test_the_account_shows_the_period_its_days_and_loyalty_renewals(app, forms, acme, staff):
+    paid_optima_7m(app, forms, acme, staff)
+    html = forms.client.get("/account?lang=en").get_data(as_text=True)
+    assert 'data-plan="optima"' in html
+    assert 'data-days-left="212"' in html
+    assert "up to 3 hours" in html or "3 h" in html
+    offers = renewal_totals(html)
+    assert offers["12m"] == Decimal("60120.00")  # loyalty
+    assert offers["3m"] == Decimal("16830.00")
+    assert offers["7m"] == Decimal("40740.00")  # no loyalty price for 7 months
+    assert "22 June 2027" in html  # renewal prices hold for a start by then
+
+
+def test_a_gapped_renewal_is_offered_at_list_prices(app, forms, acme, staff):
+    paid_optima_7m(app, forms, acme, staff)
+    later(app, days=213)  # 2027-06-23: two days after the end
+    html = forms.client.get("/account?lang=en").get_data(as_text=True)
+    offers = renewal_totals(html)
+    assert offers["12m"] == Decimal("69840.00")
+    assert "list prices" in html
+
+
+def test_renewing_early_starts_the_day_after_the_period_at_the_loyalty_price(
+    app, forms, acme, staff
+):
+    paid_optima_7m(app, forms, acme, staff)
+    later(app, days=190)
+    place(forms, plan="optima", term="12m")
+    renewal = [o for o in only(app, Order) if o.kind == "renewal"][0]
+    assert (renewal.coverage_start, renewal.total) == (date(2027, 6, 22), Decimal("60120"))
+
+
+def test_an_upgrade_charges_the_prorated_difference_and_shows_the_arithmetic(
+    app, forms, acme, staff
+):
+    paid_optima_7m(app, forms, acme, staff)
+    later(app, days=40)  # 2027-01-01: 172 of 212 days left
+    html = forms.client.get("/account?lang=en").get_data(as_text=True)
+    assert 'data-upgrade="premium"' in html
+    assert "(65,940 − 40,740) × 172 / 212 days" in html
+    expected = (Decimal(25200) * 172 / 212).quantize(Decimal("0.01"))
+    assert expected in totals(html)
+    assert "prof" not in re.findall(r'data-upgrade="([^"]+)"', html)
+    assert "next renewal" in html
+
+    place(forms, plan="premium", upgrade="1")
+    upgrade = [o for o in only(app, Order) if o.kind == "upgrade"][0]
+    assert (upgrade.total, upgrade.coverage_start, upgrade.coverage_end) == (
+        expected,
+        date(2027, 1, 1),
+        date(2027, 6, 21),
+    )
+    invoice = pay_by_invoice(forms, app, upgrade.id)
+    mark_paid(app, invoice.id, staff.id)
+    periods = sorted(only(app, SubscriptionPeriod), key=lambda p: p.start)
+    assert [(p.plan, p.start, p.last_day) for p in periods] == [
+        ("optima", date(2026, 11, 22), date(2026, 12, 31)),
+        ("premium", date(2027, 1, 1), date(2027, 6, 21)),
+    ]
+
+
+# --- who sees what ----------------------------------------------------------------------------
+
+
+def test_members_see_their_organizations_orders(app, forms, form_client, acme):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    member = form_client(app.test_client())
+    member.sign_in(acme.members[0].email, PASSWORD)
+    assert member.client.get(f"/orders/{order.id}").status_code == 200
