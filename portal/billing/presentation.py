@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -30,6 +30,9 @@ from portal.plans import Catalog, Plan, PlanError, Quote, Term
 from portal.plans.pricing import Line
 from portal.plans.subscriptions import Proration, is_orderable, renewal_offers
 
+# Where the README's first command serves the portal: links in mail from commands run
+# without PORTAL_URL point there.
+DEFAULT_PORTAL_URL = "http://127.0.0.1:5000"
 ORDER_STATES = {
     "pending_payment": _l("Awaiting payment"),
     "paid": _l("Paid"),
@@ -282,9 +285,7 @@ def send_invoice_mail(document: Document, user: User) -> None:
 
 
 def _order_link(order: Order) -> str:
-    base = current_app.config.get("PORTAL_URL")
-    path = url_for("billing.order", order_id=order.id)
-    return f"{base}{path}" if base else url_for("billing.order", order_id=order.id, _external=True)
+    return portal_link("billing.order", order_id=order.id)
 
 
 def send_reminder_mail(period: SubscriptionPeriod, today: date) -> None:
@@ -315,10 +316,17 @@ def send_reminder_mail(period: SubscriptionPeriod, today: date) -> None:
 
 
 def _account_link() -> str:
+    return portal_link("accounts.account")
+
+
+def portal_link(endpoint: str, **values) -> str:
+    """An absolute link for mail: on ``PORTAL_URL``, else on the request's host, else (a
+    command run without ``PORTAL_URL``) on the address the README serves the portal at."""
     base = current_app.config.get("PORTAL_URL")
-    if base:
-        return f"{base}{url_for('accounts.account')}"
-    return url_for("accounts.account", _external=True)
+    if base is None and has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    with current_app.test_request_context(base_url=base or DEFAULT_PORTAL_URL):
+        return url_for(endpoint, _external=True, **values)
 
 
 # --- the account page ------------------------------------------------------------------------

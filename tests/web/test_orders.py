@@ -203,7 +203,11 @@ def test_an_invoice_is_numbered_mailed_with_its_pdf_and_paid_by_staff(
     mark_paid(app, invoice.id, staff.id)
     mark_paid(app, invoice.id, staff.id)  # twice: still one period
     (period,) = only(app, SubscriptionPeriod)
-    assert (period.plan, period.start, period.end) == ("optima", date(2026, 11, 22), date(2027, 6, 21))
+    assert (period.plan, period.start, period.end) == (
+        "optima",
+        date(2026, 11, 22),
+        date(2027, 6, 21),
+    )
     (order,) = only(app, Order)
     assert order.status == "fulfilled"
 
@@ -230,7 +234,10 @@ def test_an_unpaid_invoice_expires_and_its_order_is_cancelled(app, forms, acme, 
     (order,) = only(app, Order)
     pay_by_invoice(forms, app, order.id)
     later(app, days=10)
-    assert "0 invoice(s) expired" in app.test_cli_runner().invoke(args=["billing", "expire-invoices"]).output
+    assert (
+        "0 invoice(s) expired"
+        in app.test_cli_runner().invoke(args=["billing", "expire-invoices"]).output
+    )
     later(app, days=11)
     result = app.test_cli_runner().invoke(args=["billing", "expire-invoices"])
     assert "INV-000001 expired" in result.output
@@ -330,3 +337,56 @@ def test_members_see_their_organizations_orders(app, forms, form_client, acme):
     member = form_client(app.test_client())
     member.sign_in(acme.members[0].email, PASSWORD)
     assert member.client.get(f"/orders/{order.id}").status_code == 200
+
+
+# --- renewal reminders ------------------------------------------------------------------------
+
+
+def remind(app) -> str:
+    result = app.test_cli_runner().invoke(args=["billing", "remind"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    ("days_after_start", "expected"),
+    [
+        pytest.param(180, [], id="32 days before the end nothing is due"),
+        pytest.param(182, ["30 days"], id="30 days before the end the first reminder"),
+        pytest.param(190, ["30 days"], id="a run missed on day 30 still sends it later"),
+        pytest.param(205, ["7 days"], id="7 days before the end the second"),
+        pytest.param(211, ["1 day"], id="on the last day the third"),
+        pytest.param(212, [], id="after the end nothing"),
+    ],
+)
+def test_reminders_are_mailed_once_each(app, forms, acme, staff, mails, days_after_start, expected):
+    paid_optima_7m(app, forms, acme, staff)
+    before = len(mails())
+    later(app, days=days_after_start)
+    remind(app)
+    remind(app)  # twice: nothing more
+    subjects = [m["Subject"] for m in mails()[before:]]
+    assert len(subjects) == len(expected)
+    for subject, days in zip(subjects, expected, strict=True):
+        assert "OPTIMA" in subject or "ОПТИМА" in subject
+    assert all(m["To"].endswith("owner@acme.example>") for m in mails()[before:])
+
+
+def test_the_three_reminders_over_a_period_and_none_after_a_renewal(app, forms, acme, staff, mails):
+    paid_optima_7m(app, forms, acme, staff)
+    before = len(mails())
+    for days in (182, 183, 205, 206, 211):
+        later(app, days=days)
+        remind(app)
+    assert len(mails()) - before == 3
+
+    later(app, days=200)
+    place(forms, plan="optima", term="12m")
+    renewal = [o for o in only(app, Order) if o.kind == "renewal"][0]
+    invoice = pay_by_invoice(forms, app, renewal.id)
+    mark_paid(app, invoice.id, staff.id)
+    # The renewed period is reminded of only when its own end nears.
+    later(app, days=211)
+    before = len(mails())
+    remind(app)
+    assert len(mails()) == before
