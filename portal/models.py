@@ -283,6 +283,9 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Random, per order: the idempotency key of its Checkout Session. Not the order's id,
+    # which another database (a staging copy on the same Stripe account) also has.
+    checkout_key: Mapped[str] = mapped_column(String(64), unique=True)
     stripe_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     stripe_payment_intent: Mapped[str | None] = mapped_column(String(255))
 

@@ -23,6 +23,9 @@ from portal import create_app
 from portal.catalog import services
 from portal.extensions import db
 
+# A Stripe-compatible server (localstripe with a Checkout extension) on loopback.
+pytest_plugins = ["tests.stripe_server.fixtures"]
+
 FIXED_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASES = [d for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if d]

@@ -43,6 +43,7 @@ def upgrade():
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("checkout_key", sa.String(length=64), nullable=False),
         sa.Column("stripe_session_id", sa.String(length=255), nullable=True),
         sa.Column("stripe_payment_intent", sa.String(length=255), nullable=True),
         sa.ForeignKeyConstraint(
@@ -51,6 +52,7 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(["placed_by_id"], ["users.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("checkout_key"),
         sa.UniqueConstraint("stripe_session_id"),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:

@@ -82,12 +82,14 @@ class StripeGateway:
             event = stripe.Webhook.construct_event(payload, signature or "", secret)
         except (stripe.SignatureVerificationError, ValueError) as error:
             raise BadSignature(str(error)) from error
+        event = event.to_dict()
         data = event.get("data", {}).get("object", {})
         session_id = data.get("id") if data.get("object") == "checkout.session" else None
         return Event(id=event["id"], type=event["type"], session_id=session_id)
 
 
 def _session(found) -> CheckoutSession:
+    found = found.to_dict()
     metadata = found.get("metadata") or {}
     return CheckoutSession(
         id=found["id"],

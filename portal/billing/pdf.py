@@ -28,7 +28,15 @@ from pathlib import Path
 import uharfbuzz
 from fontTools.ttLib import TTFont
 from fpdf import FPDF, FontFace
-from fpdf.enums import Align, TableBordersLayout, TableHeadingsDisplay, VAlign, XPos, YPos
+from fpdf.enums import (
+    Align,
+    MethodReturnValue,
+    TableBordersLayout,
+    TableHeadingsDisplay,
+    VAlign,
+    XPos,
+    YPos,
+)
 from fpdf.fonts import HarfBuzzFont, SubsetMap, TTFFont
 
 FONTS_DIR = Path(__file__).with_name("fonts")
@@ -49,6 +57,7 @@ MUTED = (110, 116, 125)
 RULE = (205, 209, 215)
 SHADE = (239, 241, 244)
 STAMP_INK = (21, 101, 192)
+STAMP_PT = 11
 DIGIT_SETS = ("۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩")
 
 
@@ -121,7 +130,8 @@ def _fresh_font(pdf: FPDF, style: str) -> None:
     A document's font keeps its own glyph subset, widths map (a defaultdict that grows on
     lookups) and missing-glyph list; fpdf2 subsets the fontTools object in place when it
     writes the file, so each document gets a fresh, lazily loaded one; and HarfBuzz fonts are
-    per document too, since fpdf2 sets their size before each shaping.
+    per document too, since fpdf2 sets their size before each shaping. This leans on the
+    attributes of fpdf2's TTFont (pinned at 2.8.9): check it again when upgrading fpdf2.
     """
     parsed, data, face = _parsed_font(style)
     font = copy.copy(parsed)
@@ -207,33 +217,36 @@ class _Page:
 def _draw_heading(page: _Page, document: PdfDocument) -> None:
     pdf = page.pdf
     top = pdf.get_y()
-    stamp_width = 0.0
+    title_width = page.width
+    stamp_bottom = top
     if document.stamp:
-        stamp_width = min(page.width_of(document.stamp, "B", 12) + 10, page.width * 0.42)
-        _draw_stamp(page, document.stamp, top, stamp_width)
-    title_width = page.width - (stamp_width + GAP if stamp_width else 0)
+        stamp_width = min(page.width_of(document.stamp, "B", STAMP_PT) + 10, page.width * 0.5)
+        stamp_bottom = _draw_stamp(page, document.stamp, top, stamp_width) + 2
+        title_width -= stamp_width + GAP
+        pdf.set_y(top)
     bottom = page.text(0, title_width, document.title, style="B", size=17, line=7.5)
-    pdf.set_y(max(bottom, top + (16 if document.stamp else 0)) + 3)
+    pdf.set_y(max(bottom, stamp_bottom) + 3)
 
 
-def _draw_stamp(page: _Page, text: str, top: float, width: float) -> None:
-    """A rubber stamp at the end side of the title, slightly turned."""
+def _draw_stamp(page: _Page, text: str, top: float, width: float) -> float:
+    """A rubber stamp at the end side of the title, slightly turned; return its bottom."""
     pdf = page.pdf
-    pdf.set_font(FAMILY, "B", 12)
+    pdf.set_font(FAMILY, "B", STAMP_PT)
     inner = width - 8
-    lines = pdf.multi_cell(inner, 5.5, text, dry_run=True, output="LINES")
+    lines = pdf.multi_cell(inner, 5.5, text, dry_run=True, output=MethodReturnValue.LINES)
     height = len(lines) * 5.5 + 5
     left = page.x(page.width - width, width)
-    with pdf.local_context():
-        with pdf.rotation(angle=-6 if page.rtl else 6, x=left + width / 2, y=top + height / 2):
-            pdf.set_draw_color(*STAMP_INK)
-            pdf.set_line_width(0.7)
-            pdf.rect(left, top, width, height, round_corners=True, corner_radius=1.5)
-            pdf.set_line_width(0.25)
-            pdf.rect(left + 1, top + 1, width - 2, height - 2, round_corners=True)
-            pdf.set_text_color(*STAMP_INK)
-            pdf.set_xy(left + 4, top + 2.5)
-            pdf.multi_cell(inner, 5.5, text, align=Align.C)
+    angle = -6 if page.rtl else 6
+    with pdf.local_context(), pdf.rotation(angle, x=left + width / 2, y=top + height / 2):
+        pdf.set_draw_color(*STAMP_INK)
+        pdf.set_line_width(0.7)
+        pdf.rect(left, top, width, height, round_corners=True, corner_radius=1.5)
+        pdf.set_line_width(0.25)
+        pdf.rect(left + 1, top + 1, width - 2, height - 2, round_corners=True)
+        pdf.set_text_color(*STAMP_INK)
+        pdf.set_xy(left + 4, top + 2.5)
+        pdf.multi_cell(inner, 5.5, text, align=Align.C)
+    return top + height
 
 
 def _draw_meta(page: _Page, meta: tuple[tuple[str, str], ...]) -> None:
@@ -276,12 +289,10 @@ def _column_widths(page: _Page, document: PdfDocument, padding: float) -> list[f
     widths = [0.0]
     for column in range(1, len(document.columns)):
         cells = [document.columns[column]] + [row[column] for row in document.rows]
-        widest = max(
-            page.width_of(document.columns[column], "B"),
-            *(page.width_of(cell) for cell in cells[1:]),
-        )
+        needed = [page.width_of(cells[0], "B")] + [page.width_of(cell) for cell in cells[1:]]
         if column == len(document.columns) - 1:
-            widest = max(widest, page.width_of(document.total[1], "B", 10))
+            needed.append(page.width_of(document.total[1], "B", 10))
+        widest = max(needed)
         widths.append(min(widest + 2 * padding + 0.5, page.width * 0.3))
     rest = page.width - sum(widths)
     if rest < page.width * 0.35:  # squeeze the other columns to leave the description room
@@ -329,29 +340,20 @@ def _draw_notes(page: _Page, notes: tuple[str, ...]) -> None:
 
 def _draw_page_numbers(page: _Page, document: PdfDocument) -> None:
     """On a document of several pages, the title and "page/pages" at the foot of each page,
-    in the digits the total is written in."""
+    in the digits its total is written in (Persian digits for a Persian invoice)."""
     pdf = page.pdf
     pages = pdf.pages_count
     if pages < 2:
         return
-    digits = next((s for s in DIGIT_SETS if any(c in s for c in document.total[1])), None)
-
-    def number(value: int) -> str:
-        return str(value).translate(str.maketrans("0123456789", digits)) if digits else str(value)
-
+    digits = next((d for d in DIGIT_SETS if any(c in d for c in document.total[1])), "0123456789")
+    local = str.maketrans("0123456789", digits)
     pdf.set_auto_page_break(auto=False)
     for index in range(1, pages + 1):
         pdf.page = index
+        numbering = f"{index}/{pages}".translate(local)
+        width = page.width_of(numbering, size=7.5) + 2
         pdf.set_y(pdf.h - 12)
-        numbering = f"{number(index)}/{number(pages)}"
-        numbering_width = page.width_of(numbering, size=7.5) + 2
-        page.text(0, page.width - numbering_width - GAP, document.title, size=7.5, color=MUTED)
+        page.text(0, page.width - width - GAP, document.title, size=7.5, color=MUTED)
         pdf.set_y(pdf.h - 12)
-        page.text(
-            page.width - numbering_width,
-            numbering_width,
-            numbering,
-            size=7.5,
-            color=MUTED,
-            align=page.end,
-        )
+        page.text(page.width - width, width, numbering, size=7.5, color=MUTED, align=page.end)
+    pdf.page = pages

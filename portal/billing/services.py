@@ -17,6 +17,7 @@ Functions that change something take the session and commit once, except
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -256,6 +257,7 @@ def place_order(
         previous_period_id=priced.previous.id if priced.previous is not None else None,
         status="pending_payment",
         created_at=now,
+        checkout_key=secrets.token_hex(16),
     )
     session.add(order)
     session.commit()
@@ -603,7 +605,7 @@ def checkout_params(
 
 def idempotency_key(order: Order) -> str:
     """One Checkout Session per order, however many times the client clicks."""
-    return f"portal-order-{order.id}-checkout"
+    return f"portal-order-{order.id}-{order.checkout_key}"
 
 
 def start_card_payment(
