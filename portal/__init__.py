@@ -74,5 +74,7 @@ def create_app(test_config: dict | None = None):
     app.cli.add_command(users_cli)
     app.cli.add_command(billing_cli)
     errors.register(app)
+    for command in app.cli.commands.values():
+        errors.explain_database_errors(command)
     register_template_helpers(app)
     return app

@@ -5,6 +5,9 @@ A user's mistake answers a 4xx in the user's language; a fault of ours is logged
 
 from __future__ import annotations
 
+import functools
+
+import click
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -83,3 +86,32 @@ def register(app: Flask) -> None:
         else:
             message = gettext("The database is not available right now. Try again in a minute.")
         return _answer(503, "database_unavailable", message)
+
+
+def explain_database_errors(command) -> None:
+    """Make ``command`` (and the commands of a group) say a database fault in one line.
+
+    A command run before ``flask db upgrade``, or with the database down, exits
+    non-zero with the reason and what to do, instead of a traceback.
+    """
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            explain_database_errors(sub)
+        return
+    if command.callback is None or getattr(command.callback, "_explains_database", False):
+        return
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def explained(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+            raise click.ClickException(
+                f"the database is not ready ({reason}): check DATABASE_URL and run "
+                "'flask --app app db upgrade'"
+            ) from None
+
+    explained._explains_database = True
+    command.callback = explained

@@ -78,3 +78,24 @@ def test_a_cli_mistake_exits_non_zero_with_the_message(runner, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["quote", "--plan", "optima", "--term", "7m"], id="a quote"),
+        pytest.param(["billing", "remind"], id="the renewal reminders"),
+        pytest.param(["catalog", "versions"], id="the catalog versions"),
+    ],
+)
+def test_a_command_before_the_database_is_migrated_says_so_without_a_traceback(
+    tmp_path, args
+):
+    from portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    assert "the database is not ready" in result.output
+    assert "flask --app app db upgrade" in result.output
+    assert "Traceback" not in result.output
