@@ -78,6 +78,7 @@ def billing_error_message(error: services.BillingError) -> str:
             "a new order."
         ),
         "no_such_invoice": _("There is no such invoice."),
+        "not_paid": _("Only a paid order can be refunded."),
     }
     return messages[error.code]
 

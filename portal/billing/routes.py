@@ -393,6 +393,23 @@ def mark_paid(document_id: int):
     return redirect(url_for("billing.staff_invoices"), 303)
 
 
+@bp.post("/staff/orders/<int:order_id>/refund")
+@staff_required
+def record_refund(order_id: int):
+    found = services.organization_order(db.session, None, order_id)
+    if found is None:
+        abort(404)
+    try:
+        services.record_refund(
+            db.session, found, today=today_in(current_catalog().timezone), now=now()
+        )
+    except services.BillingError as error:
+        flash(billing_error_message(error))
+        return _order_page(found, 409)
+    flash(_("The refund is recorded and the period ended."))
+    return redirect(url_for("billing.order", order_id=found.id), 303)
+
+
 # --- Stripe's webhook ------------------------------------------------------------------------
 
 

@@ -566,6 +566,25 @@ def fulfil(
     return True
 
 
+def record_refund(session: Session, order: Order, *, today: date, now: datetime) -> None:
+    """Staff record that ``order``'s money went back: it is ``refunded`` and its period ends.
+
+    The period ends yesterday (or, not yet begun, never starts). The refund
+    itself is made in Stripe's dashboard or by the bank; this records it.
+    Raises :class:`BillingError` ``not_paid`` for an order that was not paid.
+    """
+    if order.status not in ("paid", "fulfilled"):
+        raise BillingError("not_paid", order)
+    order.status = "refunded"
+    order.closed_at = now
+    period = session.scalars(
+        select(SubscriptionPeriod).where(SubscriptionPeriod.order_id == order.id)
+    ).one_or_none()
+    if period is not None:
+        period.ended_on = max(period.start, today) - timedelta(days=1)
+    session.commit()
+
+
 # --- card payments ---------------------------------------------------------------------------
 
 # Stripe Checkout's own languages among ours; the others get Stripe's choice by browser.

@@ -393,3 +393,25 @@ def test_the_three_reminders_over_a_period_and_none_after_a_renewal(app, forms, 
     before = len(mails())
     remind(app)
     assert len(mails()) == before
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+
+def test_staff_record_a_refund_and_the_period_ends(app, forms, acme, staff, form_client):
+    paid_optima_7m(app, forms, acme, staff)
+    (order,) = only(app, Order)
+    desk = form_client(app.test_client())
+    desk.sign_in(staff.email)
+    later(app, days=30)
+    response = desk.submit(f"/orders/{order.id}", f"/staff/orders/{order.id}/refund")
+    assert response.status_code == 303
+    (order,) = only(app, Order)
+    (period,) = only(app, SubscriptionPeriod)
+    assert order.status == "refunded"
+    assert period.last_day == date(2026, 12, 21)  # yesterday, the day before the refund
+    again = desk.submit(f"/orders/{order.id}", f"/staff/orders/{order.id}/refund")
+    assert again.status_code == 409
+    assert "Only a paid order can be refunded" in again.get_data(as_text=True)
+    # Clients cannot record refunds.
+    assert forms.submit("/account", f"/staff/orders/{order.id}/refund").status_code == 404
