@@ -2,11 +2,14 @@
 
 ``live_server(catalog)`` starts the portal for one bundled catalog (``kbs``,
 ``iiko``, ``iotex``…) on its own migrated SQLite file, on a free port of
-127.0.0.1, once per test session. ``browser`` is Chromium driven by Playwright
-(``/usr/bin/chromium``: Playwright never downloads a browser); ``page`` is a
-fresh context for each test, and ``make_page`` opens more, with options of the
-test's choosing. When a test fails, a screenshot of each of its pages goes to
-``test-artifacts/failures/``.
+127.0.0.1, once per test session. ``live_server(catalog, SETTING="value", …)``
+starts a separate portal for each distinct set of settings (``OUTBOX_DIR``,
+``STRIPE_SECRET_KEY``…, named as the environment variables that set them);
+``PORTAL_URL`` is the server's own address unless a setting names another.
+``browser`` is Chromium driven by Playwright (``/usr/bin/chromium``: Playwright
+never downloads a browser); ``page`` is a fresh context for each test, and
+``make_page`` opens more, with options of the test's choosing. When a test
+fails, a screenshot of each of its pages goes to ``test-artifacts/failures/``.
 
 The server keeps the real clock: assertions either hold on any day or compare
 with what ``portal.plans`` computes for today.
@@ -55,14 +58,18 @@ def pytest_runtest_makereport(item, call):
 class LiveServer:
     """One portal serving one catalog from a thread of this process."""
 
-    def __init__(self, catalog: str, database: Path) -> None:
+    def __init__(
+        self, catalog: str, database: Path, settings: dict[str, str] | None = None
+    ) -> None:
         self.catalog = catalog
+        settings = dict(settings or {})
         self.app = create_app(
             {
                 "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
                 "SECRET_KEY": f"browser-tests-{catalog}",
                 "PORTAL_CATALOG": catalog,
                 "CATALOG_REFRESH_SECONDS": 0,
+                **settings,
             }
         )
         with self.app.app_context():
@@ -72,6 +79,9 @@ class LiveServer:
             current_catalog()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
+        if settings and "PORTAL_URL" not in settings:
+            # Known only now that the port is: links in mail, Stripe's return addresses.
+            self.app.config["PORTAL_URL"] = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"live-{catalog}", daemon=True
         )
@@ -86,15 +96,20 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[Callable[[str], str]]:
-    """``live_server("iiko")`` is the base URL of a portal for that catalog, started once."""
-    servers: dict[str, LiveServer] = {}
+def live_server(tmp_path_factory) -> Iterator[Callable[..., str]]:
+    """``live_server("iiko")`` is the base URL of a portal for that catalog, started once.
 
-    def start(catalog: str) -> str:
-        if catalog not in servers:
+    ``live_server("kbs", OUTBOX_DIR=..., STRIPE_SECRET_KEY=...)``: a portal of its own
+    for those settings (on its own database), started once per distinct settings.
+    """
+    servers: dict[tuple, LiveServer] = {}
+
+    def start(catalog: str, **settings: str) -> str:
+        key = (catalog, tuple(sorted((name, str(value)) for name, value in settings.items())))
+        if key not in servers:
             database = tmp_path_factory.mktemp(f"live-{catalog}") / "portal.sqlite3"
-            servers[catalog] = LiveServer(catalog, database)
-        return servers[catalog].url
+            servers[key] = LiveServer(catalog, database, settings)
+        return servers[key].url
 
     yield start
     for server in servers.values():
