@@ -224,13 +224,6 @@ class CallbackRequest(db.Model):
         return f"<CallbackRequest {self.id} {self.kind} {self.name}>"
 
 
-ORDER_KINDS = ("new", "renewal", "upgrade")
-ORDER_STATES = ("pending_payment", "paid", "fulfilled", "expired", "cancelled", "refunded")
-# The states an order leaves no more: nothing is charged or fulfilled after them.
-CLOSED_ORDER_STATES = frozenset({"expired", "cancelled", "refunded"})
-PAYMENT_METHODS = ("card", "bank-transfer")
-DOCUMENT_KINDS = ("invoice", "receipt")
-INVOICE_STATES = ("open", "paid", "expired")
 # Money columns: 20 digits, 2 decimals, enough for rials (no decimals) and hryvnias alike.
 Money = Numeric(20, 2)
 

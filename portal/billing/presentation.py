@@ -96,10 +96,6 @@ def card_payment_available(order: Order) -> bool:
     return "card" in catalog.payment_methods
 
 
-def catalog_takes_cards(catalog: Catalog) -> bool:
-    return bool(current_app.config.get("STRIPE_SECRET_KEY")) and "card" in catalog.payment_methods
-
-
 def upgrade_label(proration: Proration, catalog: Catalog) -> str:
     """``Upgrade OPTIMA → PREMIUM: (65 940 − 40 740) × 172 / 212 days``."""
     return _(
@@ -178,6 +174,7 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
     """The invoice or receipt ``document`` laid out for PDF in ``locale``."""
     order = document.order
     catalog = catalog_version(db.session, order.catalog, order.catalog_version)
+    supplier = _provider_lines(catalog)
     with speaking(locale):
 
         def money(amount) -> str:
@@ -229,7 +226,7 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
             direction="rtl" if locale in RIGHT_TO_LEFT else "ltr",
             meta=tuple(meta),
             parties=(
-                (_("Supplier"), _provider_lines(catalog)),
+                (_("Supplier"), supplier),
                 (_("Bill to"), _bill_to_lines(document)),
             ),
             columns=(_("Description"), _("Amount")),
@@ -240,7 +237,7 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
             total=(_("Total"), money(services.order_total(order))),
             notes=tuple(notes),
             stamp=stamp,
-            author=_provider_lines(catalog)[0],
+            author=supplier[0],
         )
 
 
@@ -291,7 +288,7 @@ def _order_link(order: Order) -> str:
 
 def send_reminder_mail(period: SubscriptionPeriod, today: date) -> None:
     """Mail the organization's owners that ``period`` ends soon, with how to renew."""
-    days_left = (period.last_day - today).days
+    days_left = services.as_period(period).days_to_end(today)
     organization = period.organization
     owners = [u for u in organization.users if u.org_role == "owner" and u.active] or [
         u for u in organization.users if u.active
@@ -359,7 +356,7 @@ class Subscription:
 def account_billing(organization_id: int, catalog: Catalog, today: date) -> dict:
     """Subscriptions with their renewal and upgrade offers, orders and documents."""
     rows = services.periods(db.session, organization_id)
-    latest = services.latest_period(db.session, organization_id, catalog.code)
+    latest = services.latest_of(rows, catalog.code)
     subscriptions = []
     for row in rows:
         if row.last_day < today and row is not latest:
@@ -390,9 +387,7 @@ def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
     )
     if row is not latest or row.catalog != catalog.code or row.plan not in catalog.plans:
         return view
-    options = (
-        services.order_request(catalog, row.order, today) if row.order.kind != "upgrade" else None
-    )
+    options = services.order_request(catalog, row.order, today)
     renewals = renewal_offers(catalog, period, today, options)
     upgrades, downgrades = [], []
     if view.current:

@@ -35,6 +35,7 @@ from portal.billing.presentation import (
     order_description,
     order_state,
     order_title,
+    portal_link,
     render_document_pdf,
     send_invoice_mail,
     upgrade_label,
@@ -59,20 +60,16 @@ def _private(response):
 def _client_organization_id() -> int:
     """The signed-in client's organization; anyone signed out is sent to sign in."""
     if not current_user.is_authenticated:
-        abort(_sign_in())
+        abort(sign_in_first())
     if current_user.organization_id is None:
         abort(404)
     return current_user.organization_id
 
 
-def _sign_in():
-    return sign_in_first()
-
-
 def _viewer_scope() -> int | None:
     """Whose orders the signed-in user may see: their organization's, or all for staff."""
     if not current_user.is_authenticated:
-        abort(_sign_in())
+        abort(sign_in_first())
     if current_user.is_staff:
         return None
     if current_user.organization_id is None:
@@ -291,9 +288,9 @@ def card_payment(order_id: int):
         found,
         description=order_description(found),
         email=current_user.email,
-        success_url=_external("billing.card_return", order_id=found.id)
+        success_url=portal_link("billing.card_return", order_id=found.id)
         + "?session_id={CHECKOUT_SESSION_ID}",
-        cancel_url=_external("billing.card_cancelled", order_id=found.id),
+        cancel_url=portal_link("billing.card_cancelled", order_id=found.id),
         locale=locale_code(),
     )
     try:
@@ -330,12 +327,6 @@ def card_cancelled(order_id: int):
     if found.is_open:
         flash(_("The card payment was not completed. You can try again or pay by bank transfer."))
     return redirect(url_for("billing.order", order_id=found.id), 303)
-
-
-def _external(endpoint: str, **values) -> str:
-    base = current_app.config.get("PORTAL_URL")
-    path = url_for(endpoint, **values)
-    return f"{base}{path}" if base else url_for(endpoint, _external=True, **values)
 
 
 def _catalog_of(found):

@@ -89,7 +89,12 @@ def latest_period(
     session: Session, organization_id: int, catalog_name: str
 ) -> SubscriptionPeriod | None:
     """The period of ``catalog_name`` that ends last (an upgrade's period over the one it cut)."""
-    found = [p for p in periods(session, organization_id) if p.catalog == catalog_name]
+    return latest_of(periods(session, organization_id), catalog_name)
+
+
+def latest_of(rows: list[SubscriptionPeriod], catalog_name: str) -> SubscriptionPeriod | None:
+    """Among ``rows``, the period of ``catalog_name`` that ends last."""
+    found = [p for p in rows if p.catalog == catalog_name]
     return max(found, key=lambda p: (p.last_day, p.start), default=None)
 
 
@@ -98,9 +103,14 @@ def as_period(row: SubscriptionPeriod) -> Period:
     return Period(row.plan, Term.parse(row.term), row.start, row.last_day)
 
 
-def order_request(catalog: Catalog, order: Order, today: date) -> PlanQuoteRequest:
-    """The engine request that priced ``order``: its units, billing and licence value."""
+def order_request(catalog: Catalog, order: Order, today: date) -> PlanQuoteRequest | None:
+    """The engine request that priced ``order``: its units, billing and licence value.
+
+    None for an upgrade, which was priced by its proration, not by a request.
+    """
     stored = json.loads(order.request)
+    if "params" not in stored:
+        return None
     asked = parse_quote_request(catalog, stored["params"], today)
     assert isinstance(asked, PlanQuoteRequest)
     return asked
@@ -752,7 +762,7 @@ def reminder_due(period: SubscriptionPeriod, today: date) -> int | None:
     The nearest threshold not yet passed: a run missed on the 30th day before
     sends the 30-day reminder on a later day, until the 7-day one takes over.
     """
-    days = (period.last_day - today).days
+    days = as_period(period).days_to_end(today)
     if days < 0 or period.ended_on is not None:
         return None
     due = [threshold for threshold in REMINDER_DAYS if days <= threshold]

@@ -50,6 +50,10 @@ class Period:
             return 0
         return (self.end - max(today, self.start)).days + 1
 
+    def days_to_end(self, today: date) -> int:
+        """Days from ``today`` to the last day: 0 on the last day, negative after it."""
+        return (self.end - today).days
+
     def is_current(self, today: date) -> bool:
         return self.start <= today <= self.end
 

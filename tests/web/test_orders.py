@@ -415,3 +415,19 @@ def test_staff_record_a_refund_and_the_period_ends(app, forms, acme, staff, form
     assert "Only a paid order can be refunded" in again.get_data(as_text=True)
     # Clients cannot record refunds.
     assert forms.submit("/account", f"/staff/orders/{order.id}/refund").status_code == 404
+
+
+def test_after_an_upgrade_the_account_still_offers_renewals_and_refuses_a_second_upgrade_cleanly(
+    app, forms, acme, staff
+):
+    paid_optima_7m(app, forms, acme, staff)
+    later(app, days=40)
+    place(forms, plan="premium", upgrade="1")
+    upgrade = next(o for o in only(app, Order) if o.kind == "upgrade")
+    mark_paid(app, pay_by_invoice(forms, app, upgrade.id).id, staff.id)
+    account = forms.client.get("/account?lang=en")
+    assert account.status_code == 200
+    assert 'data-plan="premium"' in account.get_data(as_text=True)
+    assert renewal_totals(account.get_data(as_text=True))["12m"] == Decimal("103320.00")
+    again = forms.client.get("/orders/new?plan=premium&upgrade=1&lang=en")
+    assert again.status_code == 400
