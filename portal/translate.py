@@ -51,7 +51,15 @@ def init(language: str) -> None:
 def update() -> None:
     """Extract messages and merge them into every language's catalog."""
     _extract()
-    _pybabel("update", "-i", str(TEMPLATE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching")
+    _pybabel(
+        "update",
+        "-i",
+        str(TEMPLATE),
+        "-d",
+        str(TRANSLATIONS),
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
 
 
 @translate_cli.command("compile")

@@ -146,7 +146,7 @@ def test_a_summary_shown_before_a_price_change_asks_to_confirm_the_new_price(app
         source = catalog_services.versions(db.session, "kbs")[-1].source
         catalog_services.publish(db.session, source.replace("40740", "41740"), "test", now())
     catalog_services.forget_newest()
-    response = forms.submit("/orders/new?plan=optima&term=7m", "/orders", stale)
+    response = forms.submit("/orders/new?plan=optima&term=7m&lang=en", "/orders", stale)
     assert response.status_code == 409
     assert "prices changed" in response.get_data(as_text=True)
     assert count(app, Order) == 0
@@ -402,6 +402,7 @@ def test_staff_record_a_refund_and_the_period_ends(app, forms, acme, staff, form
     paid_optima_7m(app, forms, acme, staff)
     (order,) = only(app, Order)
     desk = form_client(app.test_client())
+    desk.client.set_cookie("lang", "en")
     desk.sign_in(staff.email)
     later(app, days=30)
     response = desk.submit(f"/orders/{order.id}", f"/staff/orders/{order.id}/refund")

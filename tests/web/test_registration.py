@@ -280,6 +280,7 @@ def test_an_address_with_an_account_is_refused_with_one_message(
     app, forms, page, make_organization, confirmed
 ):
     make_organization("First", "oksana@romashka.example", confirmed=confirmed)
+    forms.client.set_cookie("lang", "en")
     response = register(forms, organization="Second")
     assert response.status_code == 422
     message = page(response.get_data(as_text=True)).error_beside("email")

@@ -43,11 +43,6 @@ def source_messages() -> set[str]:
 SOURCE = source_messages()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the strings of accounts, organizations and mail (issue 4) await their translators; "
-    "remove this mark with their translations",
-)
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_message_of_the_interface_is_translated(language):
     path = ROOT / "translations" / language / "LC_MESSAGES" / "messages.po"
