@@ -88,9 +88,7 @@ def test_a_cli_mistake_exits_non_zero_with_the_message(runner, args, message):
         pytest.param(["catalog", "versions"], id="the catalog versions"),
     ],
 )
-def test_a_command_before_the_database_is_migrated_says_so_without_a_traceback(
-    tmp_path, args
-):
+def test_a_command_before_the_database_is_migrated_says_so_without_a_traceback(tmp_path, args):
     from portal import create_app
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
