@@ -18,6 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -246,6 +247,16 @@ class Order(db.Model):
     __table_args__ = (
         Index("ix_orders_organization_created", "organization_id", "created_at"),
         Index("ix_orders_status", "status"),
+        # One order of a catalog awaits payment per organization, even when two confirmations
+        # race: two renewals paid side by side would buy the same days twice.
+        Index(
+            "uq_orders_one_pending",
+            "organization_id",
+            "catalog",
+            unique=True,
+            sqlite_where=text("status = 'pending_payment'"),
+            postgresql_where=text("status = 'pending_payment'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -96,9 +96,7 @@ def _client_order_or_404(order_id: int):
 
 def _order_params() -> dict[str, str]:
     source = request.form if request.method == "POST" else request.args
-    return {
-        k: v for k, v in source.items() if k not in ("csrf_token", "seen_version", "seen_total")
-    }
+    return {k: v for k, v in source.items() if k not in ("csrf_token", "seen_total")}
 
 
 def _summary(priced, params, status=200, notice=None, waiting=None):
@@ -167,9 +165,8 @@ def place_order():
         priced = _price(params, organization_id)
     except PlanError as error:
         return _refused(error, params)
-    seen_version = request.form.get("seen_version", "")
-    seen_total = request.form.get("seen_total", "")
-    if seen_version != str(priced.quote.catalog_version) and seen_total != str(priced.quote.total):
+    # A new catalog version that leaves this total as it was changes nothing for the client.
+    if request.form.get("seen_total", "") != str(priced.quote.total):
         return _summary(
             priced,
             params,

@@ -41,7 +41,14 @@ from portal.plans import Catalog, PlanError, Quote, Term, parse_quote_request, q
 from portal.plans.money import round_money, to_minor_units
 from portal.plans.pricing import Line
 from portal.plans.requests import PlanQuoteRequest, ServiceQuoteRequest
-from portal.plans.subscriptions import Period, Proration, is_orderable, renewal_request, upgrade
+from portal.plans.subscriptions import (
+    Period,
+    Proration,
+    check_start,
+    is_orderable,
+    renewal_request,
+    upgrade,
+)
 
 DOCUMENT_PREFIXES = {"invoice": "INV", "receipt": "RCT"}
 # Reminders before a period ends, in days; each is mailed once.
@@ -96,6 +103,12 @@ def latest_of(rows: list[SubscriptionPeriod], catalog_name: str) -> Subscription
     """Among ``rows``, the period of ``catalog_name`` that ends last."""
     found = [p for p in rows if p.catalog == catalog_name]
     return max(found, key=lambda p: (p.last_day, p.start), default=None)
+
+
+def current_period(session: Session, organization_id: int, catalog_name: str) -> Period | None:
+    """The period a new order of ``catalog_name`` would follow, as the engine sees it."""
+    row = latest_period(session, organization_id, catalog_name)
+    return as_period(row) if row is not None else None
 
 
 def as_period(row: SubscriptionPeriod) -> Period:
@@ -176,13 +189,7 @@ def price_order(
         request = renewal_request(as_period(previous), asked.plan, asked.term, today, asked)
         kind = "renewal"
     else:
-        if asked.start < today:
-            raise PlanError(
-                "start_in_past",
-                "{value} has passed: start today or later",
-                "start",
-                value=asked.start.isoformat(),
-            )
+        check_start(asked.start, today)
         request, kind = asked, "new"
     priced = quote(catalog, request)
     if priced.on_request:
@@ -229,12 +236,11 @@ def place_order(
 
     Raises :class:`BillingError` ``order_pending`` (with that order) while
     another order of the catalog awaits payment: two renewals paid side by side
-    would buy the same days twice.
+    would buy the same days twice. The database decides (a unique index on the
+    organization and catalog of pending orders), so two confirmations racing
+    each other cannot both get through.
     """
     priced_quote = priced.quote
-    waiting = pending_order(session, organization_id, priced_quote.catalog)
-    if waiting is not None:
-        raise BillingError("order_pending", waiting)
     if priced.proration is not None:
         stored = {"upgrade": _proration_document(priced.proration)}
     else:
@@ -270,7 +276,14 @@ def place_order(
         checkout_key=secrets.token_hex(16),
     )
     session.add(order)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        waiting = pending_order(session, organization_id, priced_quote.catalog)
+        if waiting is None:
+            raise
+        raise BillingError("order_pending", waiting) from None
     return order
 
 

@@ -26,6 +26,7 @@ from portal.plans import (
 )
 from portal.plans.catalog import Feature, FeatureValue, PlanSla
 from portal.plans.requests import parse_amount, parse_date, parse_whole
+from portal.plans.subscriptions import Period, check_start, renewal_request
 
 # The fields of the comparison form, in the order they are shown and checked.
 CHOICE_FIELDS = ("term", "billing", "licence_value", "renewal", "previous_end", "start")
@@ -51,10 +52,13 @@ class Choice:
     start: date | None
     errors: dict[str, PlanError] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
+    # A signed-in client's latest period in the catalog: every plan is priced as what
+    # follows it, as an order would be, and the renewal and start fields are not asked.
+    current: Period | None = None
 
     def key(self) -> tuple:
-        """Everything typed that the comparison depends on, as a hashable key."""
-        return tuple(sorted(self.values.items()))
+        """Everything the comparison depends on (what was typed, the period), hashable."""
+        return (*sorted(self.values.items()), self.current)
 
     def query(self) -> dict[str, str]:
         """The choice as query parameters, to share or to carry to another page.
@@ -109,12 +113,13 @@ class Comparison:
     @property
     def fields(self) -> tuple[str, ...]:
         """Names of the fields the form shows for this catalog, each with its error slot."""
+        asks_dates = self.choice.current is None
         shown = {
             "term": self.has_terms,
             "billing": bool(self.billing_codes),
             "licence_value": self.takes_licence_value,
-            "previous_end": self.offers_renewal_terms,
-            "start": self.has_terms,
+            "previous_end": self.offers_renewal_terms and asks_dates,
+            "start": self.has_terms and asks_dates,
         }
         return tuple(name for name in CHOICE_FIELDS if shown.get(name)) + tuple(
             f"qty.{unit}" for unit in self.units
@@ -157,10 +162,18 @@ def default_term(catalog: Catalog) -> Term | None:
     return None
 
 
-def read_choice(catalog: Catalog, args: dict[str, str], today: date) -> Choice:
-    """Check each field of the comparison form; the defaults fill what was not given."""
+def read_choice(
+    catalog: Catalog, args: dict[str, str], today: date, current: Period | None = None
+) -> Choice:
+    """Check each field of the comparison form; the defaults fill what was not given.
+
+    With the ``current`` period of a signed-in client, the renewal and the start
+    are the portal's to decide (the day after that period), so they are not read.
+    """
     errors: dict[str, PlanError] = {}
     values = {name: (args.get(name) or "").strip() for name in CHOICE_FIELDS}
+    if current is not None:
+        values.update(renewal="", previous_end="", start="")
 
     term = default_term(catalog)
     if values["term"]:
@@ -223,6 +236,11 @@ def read_choice(catalog: Catalog, args: dict[str, str], today: date) -> Choice:
                 dates[name] = parse_date(values[name], name)
             except PlanError as error:
                 errors[name] = error
+    if "start" in dates:
+        try:
+            check_start(dates["start"], today)
+        except PlanError as error:
+            errors["start"] = error
 
     renewing = values["renewal"] in ("1", "on", "true", "yes")
     values["renewal"] = "1" if renewing else ""
@@ -243,6 +261,7 @@ def read_choice(catalog: Catalog, args: dict[str, str], today: date) -> Choice:
         start=dates.get("start"),
         errors=errors,
         defaults=defaults,
+        current=current,
     )
 
 
@@ -301,6 +320,8 @@ def price_column(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> P
         return PlanColumn(plan, None, None, None)
     try:
         asked = parse_quote_request(catalog, quote_params(plan, choice), today)
+        if choice.current is not None and asked.term is not None:
+            asked = renewal_request(choice.current, plan.code, asked.term, today, asked)
         priced = quote(catalog, asked, today)
     except PlanError as error:
         return PlanColumn(plan, None, None, error)

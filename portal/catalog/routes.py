@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from flask import abort, make_response, render_template, request, url_for
+from flask_login import current_user
 
+from portal.billing.services import current_period
 from portal.catalog import bp, rendering
 from portal.catalog.comparison import compare, read_choice
 from portal.catalog.current import current_catalog
 from portal.catalog.detail import plan_detail
 from portal.catalog.wording import locale_code
 from portal.clock import today_in
-from portal.extensions import htmx
+from portal.extensions import db, htmx
 
 COMPARISON_TARGET = "comparison"
+
+
+def _client_period(catalog):
+    """The signed-in client's latest period in ``catalog``, which an order would follow."""
+    if not current_user.is_authenticated or current_user.organization_id is None:
+        return None
+    return current_period(db.session, current_user.organization_id, catalog.code)
 
 
 @bp.get("/")
@@ -27,7 +36,7 @@ def comparison():
     """
     catalog = current_catalog()
     today = today_in(catalog.timezone)
-    choice = read_choice(catalog, request.args, today)
+    choice = read_choice(catalog, request.args, today, _client_period(catalog))
     fragment = bool(htmx) and htmx.target == COMPARISON_TARGET
     # The comparison depends on the catalog version, the language, the date and the choice
     # alone: rendered once for those, it is served again to everyone who makes that choice.
@@ -63,7 +72,7 @@ def plan(code: str):
     if code not in catalog.plans:
         abort(404)
     today = today_in(catalog.timezone)
-    choice = read_choice(catalog, request.args, today)
+    choice = read_choice(catalog, request.args, today, _client_period(catalog))
     detail = plan_detail(catalog, catalog.plans[code], choice, today)
     response = make_response(render_template("catalog/plan.html", detail=detail))
     response.status_code = 400 if choice.errors else 200

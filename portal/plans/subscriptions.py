@@ -70,6 +70,17 @@ def is_orderable(catalog: Catalog, plan_code: str) -> bool:
     return plan is not None and plan.pricing in ORDERABLE_PRICING and bool(plan.terms)
 
 
+def check_start(start: date, today: date) -> None:
+    """A period bought ``today`` cannot begin before it: raises ``start_in_past``."""
+    if start < today:
+        raise PlanError(
+            "start_in_past",
+            "{value} has passed: start today or later",
+            "start",
+            value=start.isoformat(),
+        )
+
+
 def renewal_terms(catalog: Catalog, plan_code: str, start: date) -> tuple[Term, ...]:
     """The terms ``plan_code`` offers for a renewal starting on ``start``, shortest first.
 

@@ -6,6 +6,7 @@ The tests' clock stands at 2026-11-22 09:00 UTC; the KBS catalog (UAH, Kyiv).
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -141,7 +142,7 @@ def test_a_price_changed_after_ordering_does_not_change_the_order(app, forms, ac
 
 def test_a_summary_shown_before_a_price_change_asks_to_confirm_the_new_price(app, forms, acme):
     forms.sign_in(acme.owner.email)
-    stale = {"plan": "optima", "term": "7m", "seen_version": "1", "seen_total": "40740.00"}
+    stale = {"plan": "optima", "term": "7m", "seen_total": "40740.00"}
     with app.app_context():
         source = catalog_services.versions(db.session, "kbs")[-1].source
         catalog_services.publish(db.session, source.replace("40740", "41740"), "test", now())
@@ -150,6 +151,33 @@ def test_a_summary_shown_before_a_price_change_asks_to_confirm_the_new_price(app
     assert response.status_code == 409
     assert "prices changed" in response.get_data(as_text=True)
     assert count(app, Order) == 0
+
+
+def test_confirmations_sent_at_the_same_moment_place_one_order(app, acme, form_client):
+    """A double tap on a slow line: four confirmations race, one order awaits payment."""
+    browsers = [form_client(app.test_client()) for _ in range(4)]
+    forms_ = []
+    for browser in browsers:
+        browser.client.set_cookie("lang", "en")
+        browser.sign_in(acme.owner.email)
+        token = browser.token("/orders/new?plan=prof&term=3m")
+        forms_.append({"csrf_token": token, "plan": "prof", "term": "3m", "seen_total": "7380.00"})
+    start = threading.Barrier(len(browsers))
+    answers: list[int] = []
+
+    def confirm(browser, form):
+        start.wait()
+        answers.append(browser.client.post("/orders", data=form).status_code)
+
+    threads = [
+        threading.Thread(target=confirm, args=pair) for pair in zip(browsers, forms_, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [303, 409, 409, 409]
+    assert [o.status for o in only(app, Order)] == ["pending_payment"]
 
 
 @pytest.mark.parametrize(
@@ -296,6 +324,41 @@ def test_renewing_early_starts_the_day_after_the_period_at_the_loyalty_price(
     place(forms, plan="optima", term="12m")
     renewal = next(o for o in only(app, Order) if o.kind == "renewal")
     assert (renewal.coverage_start, renewal.total) == (date(2027, 6, 22), Decimal("60120"))
+
+
+@pytest.mark.parametrize(
+    ("plan", "term", "total", "start"),
+    [
+        pytest.param("optima", "12m", "60120.00", date(2027, 6, 22), id="the same plan: loyalty"),
+        pytest.param("premium", "7m", "65940.00", date(2027, 6, 22), id="another plan: list"),
+    ],
+)
+def test_a_client_with_a_period_compares_the_prices_an_order_would_charge(
+    app, forms, acme, staff, plan, term, total, start
+):
+    paid_optima_7m(app, forms, acme, staff)
+    html = forms.client.get(f"/plans?term={term}&lang=en").get_data(as_text=True)
+    assert f'data-total="{total}"' in html
+    assert "to follow your OPTIMA period, which ends on 21 June 2027" in html
+    assert 'name="previous_end"' not in html and 'name="start"' not in html
+    place(forms, plan=plan, term=term)
+    renewal = next(o for o in only(app, Order) if o.kind == "renewal")
+    assert (str(renewal.total), renewal.coverage_start) == (total, start)
+
+
+def test_a_budget_year_the_renewal_cannot_start_in_is_not_offered_to_choose(
+    app, forms, acme, staff
+):
+    paid_optima_7m(app, forms, acme, staff)
+    html = forms.client.get("/plans?term=budget:2026&lang=en").get_data(as_text=True)
+    assert "data-choose=" not in html
+
+
+def test_the_comparison_refuses_a_start_that_has_passed_as_the_order_would(client):
+    response = client.get("/plans?term=7m&start=2026-11-21&lang=en")
+    assert response.status_code == 400
+    assert "2026-11-21 has passed: start today or later" in response.get_data(as_text=True)
+    assert "data-choose=" not in response.get_data(as_text=True)
 
 
 def test_an_upgrade_charges_the_prorated_difference_and_shows_the_arithmetic(
