@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal, parse_pattern
 
 # The Gregorian days jdatetime can turn into Jalali ones; outside them, Gregorian in Persian.
@@ -66,6 +66,34 @@ def day(value: date, locale: str) -> str:
         month = jdatetime.date.j_months_fa[jalali.month - 1]
         return digits(f"{jalali.day} {month} {jalali.year}", locale)
     return format_date(value, "d MMMM y", locale=locale)
+
+
+# Zones renamed since Babel's data was keyed (it aliases the new name to itself and finds
+# no city under it), with the name the data uses.
+_FORMER_ZONE_NAMES = {"Europe/Kyiv": "Europe/Kiev"}
+
+
+@functools.lru_cache(maxsize=1024)
+def city(timezone: str, locale: str) -> str:
+    """The city a time zone is named after, in ``locale``: ``Київ``, ``تهران``, ``Almaty``."""
+    zones = _locale(locale).time_zones
+    for key in (timezone, _FORMER_ZONE_NAMES.get(timezone)):
+        name = key and zones.get(key, {}).get("city")
+        if name:
+            return name
+    return get_timezone_location(ZoneInfo(timezone), locale=_locale(locale), return_city=True)
+
+
+def zone_label(timezone: str, locale: str, now: datetime) -> str:
+    """A time zone as people pick it: its UTC offset at ``now`` and its city,
+    ``UTC+02:00 Київ`` (``UTC`` alone for UTC)."""
+    if timezone == "UTC":
+        return "UTC"
+    offset = now.astimezone(ZoneInfo(timezone)).utcoffset()
+    minutes = int(offset.total_seconds()) // 60 if offset else 0
+    sign = "+" if minutes >= 0 else "−"
+    hours, minutes = divmod(abs(minutes), 60)
+    return digits(f"UTC{sign}{hours:02d}:{minutes:02d} {city(timezone, locale)}", locale)
 
 
 def moment(value: datetime, locale: str, timezone: str | None = None) -> str:

@@ -6,9 +6,10 @@ from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from flask import Flask, g, render_template, request, url_for
+from flask_login import current_user
 from markupsafe import Markup
 
-from portal import formatting
+from portal import clock, formatting
 from portal.catalog import rendering, wording
 from portal.catalog.comparison import quote_params
 from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
@@ -34,11 +35,22 @@ def catalog_part(template: str, **context) -> Markup:
     return rendering.parts.get_or_render(key, lambda: render_template(template, **context))
 
 
+def reader_timezone() -> str | None:
+    """Where the reader's clock is: their organization's time zone, else the catalog's."""
+    if current_user.is_authenticated and current_user.organization is not None:
+        return current_user.organization.timezone
+    catalog = g.get("catalog")
+    return catalog.timezone if catalog else None
+
+
 def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["day"] = lambda value: formatting.day(value, wording.locale_code())
     app.jinja_env.filters["moment"] = lambda value, timezone=None: formatting.moment(
-        value, wording.locale_code(), timezone
+        value, wording.locale_code(), timezone or reader_timezone()
+    )
+    app.jinja_env.filters["zone"] = lambda timezone: formatting.zone_label(
+        timezone, wording.locale_code(), clock.now()
     )
     app.after_request(remember_language)
 

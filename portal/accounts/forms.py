@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import get_timezone_location
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,7 +20,9 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, ValidationError
 
+from portal import formatting
 from portal.accounts import services
+from portal.catalog.wording import locale_code
 from portal.forms import blank_is_none, stripped
 from portal.i18n import LANGUAGE_NAMES, LOCALES
 
@@ -103,7 +103,7 @@ class ProfileFields:
 
     def setup_choices(self, extra_zones: Iterable[str], now: datetime) -> None:
         self.language.choices = list(LANGUAGE_NAMES)
-        self.timezone.choices = timezone_choices(extra_zones, get_locale(), now)
+        self.timezone.choices = timezone_choices(extra_zones, locale_code(), now)
 
     def validate_timezone(self, field) -> None:
         if not services.is_timezone(field.data or ""):
@@ -232,22 +232,14 @@ COMMON_TIMEZONES = (
 )
 
 
-def timezone_choices(extra: Iterable[str], locale, now: datetime) -> list[tuple[str, str]]:
+def timezone_choices(extra: Iterable[str], locale: str, now: datetime) -> list[tuple[str, str]]:
     """``(name, label)`` of the common zones and ``extra``, by UTC offset at ``now`` then city:
     ``("Europe/Kyiv", "UTC+02:00 Kyiv")``."""
     names = {*COMMON_TIMEZONES, *(zone for zone in extra if zone and services.is_timezone(zone))}
-    rows = []
-    for name in names:
-        zone = ZoneInfo(name)
-        offset = now.astimezone(zone).utcoffset() or timedelta(0)
-        city = name if name == "UTC" else get_timezone_location(zone, locale, return_city=True)
-        rows.append((offset, city, name))
-    rows.sort()
-    return [(name, f"UTC{_offset(offset)} {city}") for offset, city, name in rows]
 
+    def order(name: str) -> tuple:
+        offset = now.astimezone(ZoneInfo(name)).utcoffset() or timedelta(0)
+        return (offset, "" if name == "UTC" else formatting.city(name, locale))
 
-def _offset(offset: timedelta) -> str:
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "−"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}:{minutes:02d}"
+    rows = sorted(names, key=order)
+    return [(name, formatting.zone_label(name, locale, now)) for name in rows]

@@ -10,9 +10,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from babel.dates import get_timezone_location
 from flask import g, has_request_context
 from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
 
@@ -226,14 +224,9 @@ def calendar_name(calendar: Calendar) -> str:
     return gettext("%(days)s %(hours)s, %(city)s time", days=span, hours=hours, city=city)
 
 
-# Zones Babel's data knows under their former names (it has no translations for Europe/Kyiv).
-_BABEL_ZONE_NAMES = {"Europe/Kyiv": "Europe/Kiev"}
-
-
 def city_name(timezone: str) -> str:
     """The city of a time zone in the current language: ``Київ``, ``تهران``."""
-    zone = ZoneInfo(_BABEL_ZONE_NAMES.get(timezone, timezone))
-    return get_timezone_location(zone, locale=get_locale(), return_city=True)
+    return formatting.city(timezone, locale_code())
 
 
 def sla_promise(promise: PlanSla, calendar: Calendar | None) -> str:

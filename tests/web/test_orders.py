@@ -121,6 +121,7 @@ def test_confirming_locks_the_quote_into_an_order(app, forms, acme):
     assert (order.coverage_start, order.coverage_end) == (date(2026, 11, 22), date(2027, 6, 21))
     page = forms.client.get(f"/orders/{order.id}?lang=uk").get_data(as_text=True)
     assert "ОПТИМА, 7 місяців" in page  # the line as locked, in Ukrainian
+    assert "22 листопада 2026, 11:00" in page  # 09:00 UTC, on the organization's Kyiv clock
 
 
 def test_a_price_changed_after_ordering_does_not_change_the_order(app, forms, acme):
