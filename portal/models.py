@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -148,6 +149,19 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    def get_id(self) -> str:
+        """The session's id of the user: the id and a fingerprint of the password hash.
+
+        A new password changes the fingerprint, so every session signed in with
+        the old one ends (``portal.accounts.services.active_user`` refuses it).
+        """
+        return f"{self.id}.{self.session_fingerprint}"
+
+    @property
+    def session_fingerprint(self) -> str:
+        # Of the salted hash, not the password: it tells nothing about the password.
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

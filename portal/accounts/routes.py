@@ -349,8 +349,8 @@ def reset_password(token: str):
     if not form.validate():
         return _private(make_response(render_template("accounts/reset.html", form=form), 422))
     services.reset_password(db.session, user, form.password.data, now())
-    if current_user.is_authenticated and current_user.id != user.id:
-        logout_user()
+    # Every session signed in with the old password has ended (User.get_id); this one too.
+    logout_user()
     flash(_("Your password is changed. Sign in with it."))
     return _private(redirect(url_for("accounts.login"), 303))
 

@@ -112,13 +112,20 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
-def active_user(session: Session, user_id: str) -> User | None:
-    """The user of a session's id; None for an unknown or deactivated account (signs it out)."""
+def active_user(session: Session, session_id: str) -> User | None:
+    """The user of a session's id (``User.get_id``); None signs the session out.
+
+    None for an unknown or deactivated account, and for a session signed in
+    before the password last changed.
+    """
+    user_id, _, fingerprint = (session_id or "").partition(".")
     try:
         user = session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or fingerprint != user.session_fingerprint:
+        return None
+    return user
 
 
 def users(session: Session) -> list[User]:

@@ -436,6 +436,29 @@ def test_a_reset_link_sets_a_new_password_once(app, forms, mails, make_organizat
     assert forms.sign_in("owner@acme.example", NEW_PASSWORD).status_code == 303
 
 
+def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(
+    app, forms, mails, make_organization, form_client
+):
+    make_organization("Acme", "owner@acme.example")
+    elsewhere = form_client(app.test_client())  # the laptop left signed in
+    assert elsewhere.sign_in("owner@acme.example").status_code == 303
+    assert elsewhere.client.get("/account").status_code == 200
+    forms.submit("/password/forgot", "/password/forgot", {"email": "owner@acme.example"})
+    link = link_in(mails()[0])
+    forms.client.post(
+        link,
+        data={
+            "csrf_token": forms.token(link),
+            "password": NEW_PASSWORD,
+            "password_again": NEW_PASSWORD,
+        },
+    )
+    gone = elsewhere.client.get("/account")
+    assert gone.status_code == 302 and "/login" in gone.location
+    assert elsewhere.sign_in("owner@acme.example", NEW_PASSWORD).status_code == 303
+    assert elsewhere.client.get("/account").status_code == 200
+
+
 def test_a_reset_link_expires_after_an_hour(app, forms, mails, make_organization):
     make_organization("Acme", "owner@acme.example")
     forms.submit("/password/forgot", "/password/forgot", {"email": "owner@acme.example"})
