@@ -134,6 +134,8 @@ def _timezone_field() -> SelectField:
 
 
 class RegistrationForm(ProfileFields, FlaskForm):
+    # Where to go once the address is confirmed (the order being chosen), carried in the link.
+    next = HiddenField()
     organization = _organization_name_field()
     name = _name_field()
     email = _email_field()

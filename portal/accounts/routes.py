@@ -89,7 +89,7 @@ def login():
         if current_user.is_authenticated:
             return redirect(next_path or landing_url(current_user), 303)
         form.next.data = next_path
-        return render_template("accounts/login.html", form=form)
+        return render_template("accounts/login.html", form=form, ordering=_ordering(next_path))
     if not form.validate():
         return render_template("accounts/login.html", form=form), 422
     user = services.authenticate(db.session, form.email.data, form.password.data)
@@ -110,9 +110,15 @@ def login():
     return redirect(next_path or landing_url(user), 303)
 
 
+def _ordering(next_path: str | None) -> bool:
+    """Whether signing in continues an order chosen on the comparison page."""
+    return bool(next_path) and urlsplit(next_path).path == url_for("billing.new_order")
+
+
 @bp.post("/logout")
 def logout():
     logout_user()
+    flash(_("You are signed out."))
     return redirect(home_url(), 303)
 
 
@@ -146,11 +152,16 @@ def _mailer():
     return current_app.extensions["mailer"]
 
 
-def _send_confirmation(user: User) -> bool:
-    """Mail ``user`` a new confirmation link; False (and logged) if the mail could not go."""
+def _send_confirmation(user: User, next_path: str | None = None) -> bool:
+    """Mail ``user`` a new confirmation link; False (and logged) if the mail could not go.
+
+    ``next_path`` (a path on this site) is where the link leads once it has
+    confirmed the address: the order the person was choosing when they registered.
+    """
     link = mail_url(
         "accounts.confirm_email",
         token=tokens.issue(current_app.secret_key, "confirm", user, now()),
+        next=next_path or None,
     )
     try:
         services.send_confirmation(
@@ -237,7 +248,9 @@ def register():
     if request.method == "GET":
         form.language.data = locale_code()
         form.timezone.data = catalog.timezone
+        form.next.data = local_path(request.args.get("next"))
         return render_template("accounts/register.html", form=form)
+    form.next.data = local_path(form.next.data)
     if not form.validate():
         return render_template("accounts/register.html", form=form), 422
     try:
@@ -248,7 +261,7 @@ def register():
     except services.AccountError as error:
         _misc_error(form, error)
         return render_template("accounts/register.html", form=form), 422
-    sent = _send_confirmation(user)
+    sent = _send_confirmation(user, form.next.data)
     session["registered"] = {"email": user.email, "sent": sent}
     return redirect(url_for("accounts.registered"), 303)
 
@@ -296,9 +309,16 @@ def confirm_email(token: str):
         return _link_rejected("confirm", rejected)
     services.confirm_email(db.session, user, now())
     session.pop("registered", None)
+    if current_user.is_authenticated and current_user.id != user.id:
+        # Someone else's browser (staff opening the mail from the outbox, say): the address
+        # is confirmed, and whoever is signed in here stays signed in.
+        flash(_("%(email)s is confirmed: its owner can sign in now.", email=user.email))
+        return _private(redirect(landing_url(current_user), 303))
     login_user(user)
     flash(_("Your e-mail address is confirmed. Welcome!"))
-    return _private(redirect(url_for("accounts.account"), 303))
+    return _private(
+        redirect(local_path(request.args.get("next")) or url_for("accounts.account"), 303)
+    )
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])

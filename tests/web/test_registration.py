@@ -135,6 +135,47 @@ def test_registration_sends_a_confirmation_in_the_users_language_whose_link_sign
     assert "ТОВ Ромашка" in account.get_data(as_text=True)
 
 
+def test_a_client_who_chose_a_plan_registers_and_the_link_leads_back_to_the_order(
+    app, forms, mails, page
+):
+    chosen = forms.client.get("/orders/new?plan=optima&term=7m")
+    login = forms.client.get(chosen.location + "&lang=en").get_data(as_text=True)
+    assert "Sign in to place your order." in login
+    (register_link,) = re.findall(r'href="(/register\?next=[^"]+)"', login)
+    html = forms.client.get(register_link.replace("&amp;", "&")).get_data(as_text=True)
+    assert page(html).value("next") == "/orders/new?plan=optima&term=7m"
+    response = register(forms, next=page(html).value("next"))
+    assert response.status_code == 303
+    confirmed = forms.client.get(link_in(mails()[0]))
+    assert confirmed.location == "/orders/new?plan=optima&term=7m"
+    summary = forms.client.get(confirmed.location)
+    assert summary.status_code == 200 and 'data-total="40740.00"' in summary.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/x", "/\\evil"])
+def test_the_link_never_leads_off_the_site(app, forms, mails, elsewhere):
+    register(forms, next=elsewhere)
+    assert forms.client.get(link_in(mails()[0])).location == "/account"
+
+
+def test_staff_opening_a_confirmation_from_the_outbox_stay_signed_in_as_themselves(
+    app, forms, mails, make_user
+):
+    register(forms)
+    link = link_in(mails()[0])
+    make_user("desk@example.com", role="staff")
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in("desk@example.com")
+    opened = forms.client.get(link)
+    assert opened.status_code == 303 and opened.location == "/staff/callbacks"
+    assert stored_user(app, "oksana@romashka.example").email_confirmed_at == FIXED_NOW
+    desk = forms.client.get("/staff/callbacks?lang=en")
+    assert desk.status_code == 200
+    assert "oksana@romashka.example is confirmed: its owner can sign in now." in desk.get_data(
+        as_text=True
+    )
+
+
 def test_a_client_cannot_sign_in_before_confirming_and_is_offered_a_new_link(
     app, forms, mails, page
 ):
