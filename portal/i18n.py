@@ -22,13 +22,21 @@ LANGUAGE_NAMES = (
 )
 
 
+def chosen_locale() -> str | None:
+    """The language the visitor chose: ``?lang=``, else the cookie that choice left."""
+    for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if choice in LOCALES:
+            return choice
+    return None
+
+
 def select_locale() -> str:
     """``?lang=``, the language cookie, the signed-in user's language, ``Accept-Language``,
     then the catalog's own."""
     if has_request_context():
-        for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
-            if choice in LOCALES:
-                return choice
+        choice = chosen_locale()
+        if choice:
+            return choice
         if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
             return current_user.locale
         if request.accept_languages:

@@ -35,7 +35,7 @@ from portal.catalog.current import current_catalog
 from portal.catalog.wording import locale_code, speaking
 from portal.clock import now, today_in
 from portal.extensions import db, limiter
-from portal.i18n import LANGUAGE_NAMES, LOCALES
+from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
 from portal.mail.services import MailNotSent
 from portal.models import Invitation, Organization, User
 
@@ -509,6 +509,12 @@ def invitation(token: str):
     if found is None:
         html = render_template("accounts/invitation_rejected.html")
         return _private(make_response(html, 400))
+    # The page speaks the language the invitation was mailed in, unless the visitor chose one.
+    with speaking(None if chosen_locale() else found.organization.language):
+        return _accept_invitation(found)
+
+
+def _accept_invitation(found: Invitation):
     form = AcceptInvitationForm()
     if request.method == "GET":
         return _private(make_response(_invitation_page(found, form)))

@@ -307,6 +307,31 @@ def test_an_unknown_invitation_is_a_400(client):
 # --- removing a member ------------------------------------------------------------------------
 
 
+def test_the_invitation_page_speaks_the_language_the_mail_was_written_in(
+    app, forms, make_organization, mails, form_client
+):
+    org = make_organization("Acme", "owner@acme.example", language="kk")
+    forms.sign_in(org.owner.email)
+    invite(forms, "new.person@acme.example")
+    link = link_in(mails()[0])
+    invitee = form_client(app.test_client())
+    english_browser = {"Accept-Language": "en-US,en;q=0.9"}
+    shown = invitee.client.get(link, headers=english_browser).get_data(as_text=True)
+    assert '<html lang="kk"' in shown
+    invitee.client.post(
+        link,
+        headers=english_browser,
+        data={
+            "csrf_token": invitee.token(link),
+            "name": "Жаңа Қызметкер",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+        },
+    )
+    account = invitee.client.get("/account", headers=english_browser).get_data(as_text=True)
+    assert '<html lang="kk"' in account  # the member's own language is the organization's now
+
+
 def test_the_owner_removes_a_member_whose_session_ends(app, forms, acme, form_client, page):
     member = form_client(app.test_client())
     assert member.sign_in(acme.members[0].email).status_code == 303
