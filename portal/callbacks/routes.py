@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import formatting
@@ -14,10 +16,11 @@ from portal.accounts.routes import home_url
 from portal.callbacks import bp, services
 from portal.callbacks.forms import KIND_LABELS, PREFERRED_TIME_LABELS, CallbackForm
 from portal.catalog import services as catalogs
+from portal.catalog.comparison import read_choice
 from portal.catalog.current import current_catalog
-from portal.catalog.wording import city_name, locale_code
-from portal.clock import now
-from portal.extensions import db, htmx
+from portal.catalog.wording import choice_words, city_name, enumeration, locale_code
+from portal.clock import now, today_in
+from portal.extensions import db, htmx, limiter
 from portal.models import CALLBACK_KINDS, CallbackRequest
 from portal.plans import Catalog
 
@@ -48,7 +51,12 @@ def form():
     return _form_page(catalog, callback_form, 200)
 
 
+def _too_many_requests() -> str:
+    return _("Too many requests from your address. Wait an hour and try again.")
+
+
 @bp.post("/callback")
+@limiter.limit("10 per hour", error_message=_too_many_requests)
 def submit():
     """Take the request: 303 to its confirmation (``HX-Redirect`` for htmx), or 422 and the form."""
     catalog = current_catalog()
@@ -80,6 +88,7 @@ def _form_page(catalog: Catalog, callback_form: CallbackForm, status: int):
         "plan": catalog.plans.get(plan_code) if plan_code else None,
         "kind": kind if kind in CALLBACK_KINDS else "callback",
         "phone_example": services.example_number(callback_form.region),
+        "looking_at": looking_at(catalog, callback_form.options.data or ""),
     }
     fragment = htmx and htmx.target == FORM_TARGET
     template = "callbacks/_form.html" if fragment else "callbacks/form.html"
@@ -106,6 +115,8 @@ def confirmation(token: str):
         due_iso=_local_iso(taken.due_at, catalog),
         city=_city(catalog),
         phone=services.readable_phone(taken.phone),
+        looking_at=looking_at(catalog, taken.options),
+        comparison_url=_comparison_url(taken),
     )
 
 
@@ -161,9 +172,23 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
         "due_iso": _local_iso(open_request.due_at, catalog),
         "created_iso": _local_iso(open_request.created_at, catalog),
         "overdue": open_request.is_overdue(moment),
-        "comparison_url": home_url() + ("?" + open_request.options if open_request.options else ""),
+        "comparison_url": _comparison_url(open_request),
+        "looking_at": looking_at(catalog, open_request.options),
         "city": _city(catalog),
     }
+
+
+def _comparison_url(taken: CallbackRequest) -> str:
+    """The comparison the client was looking at when they asked."""
+    return home_url() + ("?" + taken.options if taken.options else "")
+
+
+def looking_at(catalog: Catalog, options: str) -> str | None:
+    """The comparison's choice carried by a request (``term=7m&…``), in words."""
+    if not options:
+        return None
+    choice = read_choice(catalog, dict(parse_qsl(options)), today_in(catalog.timezone))
+    return enumeration(choice_words(catalog, choice)) or None
 
 
 def _moment(value, catalog: Catalog) -> str | None:

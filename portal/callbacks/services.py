@@ -12,6 +12,7 @@ from datetime import datetime
 
 import phonenumbers
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.models import CALLBACK_KINDS, PREFERRED_TIMES, CallbackRequest, User
@@ -102,6 +103,9 @@ def request_callback(
 ) -> CallbackRequest:
     """Take a call-back (or quote) request made at ``now`` (aware) and commit it.
 
+    While a request of the same phone, kind and plan is open, that request is
+    the answer: sending the form twice asks for one call, not two.
+
     ``due_at`` is the catalog's promise computed by the engine, None when the
     catalog promises no time. The phone is stored in E.164. Raises
     :class:`CallbackError` for a request without consent, an unknown kind,
@@ -124,6 +128,11 @@ def request_callback(
         raise CallbackError("options", f"options have more than {MAX_OPTIONS_LENGTH} characters")
     if not details.name.strip():
         raise CallbackError("name", "a name is required")
+    phone = e164(details.phone, phone_region(catalog))
+    open_key = f"{phone}|{details.kind}|{details.plan or ''}"
+    already = open_request_by_key(session, open_key)
+    if already is not None:
+        return already
     row = CallbackRequest(
         token=secrets.token_urlsafe(24),
         kind=details.kind,
@@ -132,17 +141,32 @@ def request_callback(
         plan=details.plan,
         options=details.options,
         name=details.name.strip(),
-        phone=e164(details.phone, phone_region(catalog)),
+        phone=phone,
         company=(details.company or "").strip() or None,
         preferred_time=details.preferred_time,
         locale=details.locale,
         created_at=now,
         due_at=callback_due(catalog, now),
         consent=True,
+        open_key=open_key,
     )
     session.add(row)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same request sent twice at once (a double click): the first one stands.
+        session.rollback()
+        already = open_request_by_key(session, open_key)
+        if already is None:
+            raise
+        return already
     return row
+
+
+def open_request_by_key(session: Session, open_key: str) -> CallbackRequest | None:
+    return session.scalars(
+        select(CallbackRequest).where(CallbackRequest.open_key == open_key)
+    ).one_or_none()
 
 
 def find_by_token(session: Session, token: str) -> CallbackRequest | None:
@@ -173,7 +197,7 @@ def close_request(
     session.execute(
         update(CallbackRequest)
         .where(CallbackRequest.id == request_id, CallbackRequest.closed_at.is_(None))
-        .values(closed_at=now, closed_by_id=staff.id)
+        .values(closed_at=now, closed_by_id=staff.id, open_key=None)
         .execution_options(synchronize_session=False)
     )
     session.commit()

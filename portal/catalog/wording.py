@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask import g, has_request_context
 from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
@@ -18,6 +19,9 @@ from portal import formatting
 from portal.plans import Catalog, LocalizedText, Plan, PlanError, Term
 from portal.plans.catalog import Calendar, Duration, PlanSla
 from portal.plans.pricing import Line, Quote
+
+if TYPE_CHECKING:
+    from portal.catalog.comparison import Choice
 
 
 def locale_code() -> str:
@@ -100,6 +104,41 @@ BILLING_NAMES = {
 
 def billing_name(code: str) -> str:
     return str(BILLING_NAMES[code])
+
+
+def choice_words(catalog: Catalog, choice: Choice) -> list[str]:
+    """What a client chose on the comparison, in words: ``7 months``, ``Workstations: 3``…
+
+    Only what was understood: a field the client got wrong is left out.
+    """
+    locale = locale_code()
+    words = []
+    if choice.term is not None and "term" not in choice.errors:
+        words.append(term_name(choice.term))
+    if choice.billing:
+        words.append(billing_name(choice.billing))
+    for unit, quantity in choice.quantities.items():
+        words.append(
+            gettext(
+                "%(unit)s: %(quantity)s",
+                unit=text(catalog.units[unit].name, catalog),
+                quantity=number(quantity),
+            )
+        )
+    if choice.licence_value is not None:
+        amount = formatting.money(choice.licence_value, catalog.currency, locale)
+        words.append(gettext("licence value %(amount)s", amount=amount))
+    if choice.renewing and choice.previous_end is not None:
+        day = formatting.day(choice.previous_end, locale)
+        words.append(gettext("renewing a period that ends on %(date)s", date=day))
+    if choice.start is not None:
+        words.append(gettext("from %(date)s", date=formatting.day(choice.start, locale)))
+    return words
+
+
+def enumeration(words: list[str]) -> str:
+    """Words one after another, as the language separates them (Persian: ``،``)."""
+    return ("، " if locale_code() == "fa" else ", ").join(words)
 
 
 def line_label(line: Line, quote: Quote, catalog: Catalog) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -47,6 +48,7 @@ def test_the_form_names_the_plan_and_carries_what_the_client_was_looking_at(clie
     form = page(html)
     assert "Request a call-back" in html
     assert "About the plan OPTIMA." in html
+    assert "Your choice: 7 months." in html
     assert form.value("plan") == "optima"
     assert form.value("kind") == "callback"
     assert form.value("options") == "term=7m"
@@ -153,6 +155,9 @@ def test_a_request_in_the_national_format_is_stored_in_e164_with_the_engines_due
     shown = formatting.moment(datetime.fromisoformat(due), "en", None)
     assert "Thank you, Оксана Петренко. A manager will call you back by" in html
     assert f'<time datetime="{due}">{shown}</time>' in html
+    if catalog == "kbs":
+        assert "Your choice: 7 months, from 15 January 2027." in html
+        assert 'href="/?term=7m&amp;start=2027-01-15">Back to the plans</a>' in html
 
 
 def test_the_iiko_confirmation_promises_monday_9_15_omsk_time(make_app, form_client):
@@ -338,8 +343,12 @@ def rows(html: str) -> list[tuple[str, str]]:
 def test_staff_see_open_requests_oldest_first_with_overdue_marks(app, client, staff):
     # Made in this order, but listed oldest first. At Sunday 2026-11-22 09:00 UTC:
     friday = take(app, datetime(2026, 11, 20, 10, 0, tzinfo=UTC), "Friday")  # due Fri 13:00 Kyiv
-    saturday = take(app, datetime(2026, 11, 21, 8, 0, tzinfo=UTC), "Saturday")  # due Mon 10:00
-    thursday = take(app, datetime(2026, 11, 19, 7, 0, tzinfo=UTC), "Thursday")  # due Thu 10:00
+    saturday = take(  # due Mon 10:00
+        app, datetime(2026, 11, 21, 8, 0, tzinfo=UTC), "Saturday", phone="067 123 45 68"
+    )
+    thursday = take(  # due Thu 10:00
+        app, datetime(2026, 11, 19, 7, 0, tzinfo=UTC), "Thursday", phone="067 123 45 69"
+    )
 
     response = client.get("/staff/callbacks?lang=en")
     assert response.status_code == 200
@@ -351,6 +360,38 @@ def test_staff_see_open_requests_oldest_first_with_overdue_marks(app, client, st
     assert "(Kyiv)" in html
     assert "In the afternoon" in html and "ТОВ Ромашка" in html and "OPTIMA" in html
     assert 'href="/?term=7m"' in html  # the comparison the client was looking at
+    assert '<span class="choice">7 months</span>' in html
+
+
+def test_the_same_request_sent_again_while_open_is_the_same_request(app, staff, form_client):
+    first = take(app, datetime(2026, 11, 22, 8, 0, tzinfo=UTC), "Oksana")
+    again = take(app, datetime(2026, 11, 22, 8, 1, tzinfo=UTC), "Oksana P.", phone="+380671234567")
+    other_plan = take(app, datetime(2026, 11, 22, 8, 2, tzinfo=UTC), "Oksana", plan="premium")
+    assert again == first and other_plan != first
+    desk = form_client(app.test_client())
+    desk.sign_in(staff.email)
+    desk.submit("/staff/callbacks", f"/staff/callbacks/{first}/close")
+    # Closed, the next request of that phone and plan is a new one.
+    assert take(app, datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "Oksana") not in (first, other_plan)
+
+
+def test_a_double_click_on_the_form_asks_for_one_call(app, form_client):
+    browsers = [form_client(app.test_client()) for _ in range(3)]
+    forms_ = [{"csrf_token": b.token("/callback?plan=optima"), **VALID} for b in browsers]
+    start = threading.Barrier(len(browsers))
+    answers: list[str] = []
+
+    def send(browser, form):
+        start.wait()
+        answers.append(browser.client.post("/callback", data=form).location)
+
+    threads = [threading.Thread(target=send, args=p) for p in zip(browsers, forms_, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    [taken] = stored(app)
+    assert answers == [f"/callback/{taken.token}"] * 3
 
 
 def test_staff_sign_in_and_land_on_the_call_back_list(make_user, forms):

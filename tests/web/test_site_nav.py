@@ -27,11 +27,12 @@ def test_the_header_offers_the_account_and_sign_out_to_clients(forms, acme, page
     assert 'href="/account"' in html
 
 
-def test_the_header_offers_sign_out_to_staff_and_the_footer_their_pages(forms, staff, page):
-    html = forms.client.get("/plans?lang=en").get_data(as_text=True)
-    assert site_nav(page, html) == "Sign out"
-    assert 'href="/staff/organizations"' in html
-    assert 'href="/staff/outbox"' in html
+def test_the_header_offers_staff_their_pages_and_sign_out(forms, staff, page):
+    html = forms.client.get("/staff/invoices?lang=en").get_data(as_text=True)
+    assert site_nav(page, html) == (
+        "Call-back requests Client organizations Invoices Outbox Sign out"
+    )
+    assert '<a href="/staff/invoices" aria-current="page">' in html
 
 
 def test_signing_out_from_the_header_ends_the_session(forms, acme):
