@@ -49,6 +49,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["moment"] = lambda value, timezone=None: formatting.moment(
         value, wording.locale_code(), timezone or reader_timezone()
     )
+    app.jinja_env.filters["plain"] = wording.number_plain
     app.jinja_env.filters["zone"] = lambda timezone: formatting.zone_label(
         timezone, wording.locale_code(), clock.now()
     )

@@ -20,13 +20,13 @@ from portal.billing.gateway import StripeGateway
 from portal.billing.pdf import PdfDocument, render_pdf
 from portal.catalog.detail import plan_quotas
 from portal.catalog.services import catalog_version
-from portal.catalog.wording import line_label, number, speaking, term_name, text
+from portal.catalog.wording import line_label, number, number_plain, speaking, term_name, text
 from portal.clock import now
 from portal.extensions import db
 from portal.i18n import LOCALES, RIGHT_TO_LEFT
 from portal.mail.services import deliver, render_mail
 from portal.models import Document, Order, SubscriptionPeriod, User
-from portal.plans import Catalog, Plan, PlanError, Quote, Term
+from portal.plans import Catalog, Plan, PlanError, Quote, Savings, Term, savings
 from portal.plans.pricing import Line
 from portal.plans.subscriptions import Proration, is_orderable, renewal_offers
 
@@ -137,7 +137,7 @@ def order_title(order: Order) -> str:
 
 def order_description(order: Order) -> str:
     """What the card statement and Stripe's page say: ``Order 42: OPTIMA, 7 months``."""
-    return _("Order %(number)s: %(title)s", number=order.id, title=order_title(order))
+    return _("Order %(number)s: %(title)s", number=number_plain(order.id), title=order_title(order))
 
 
 def period_title(period: SubscriptionPeriod) -> str:
@@ -149,16 +149,30 @@ def period_title(period: SubscriptionPeriod) -> str:
 # --- PDF -------------------------------------------------------------------------------------
 
 
+def provider_name(catalog: Catalog) -> str:
+    return current_app.config.get("PROVIDER_NAME") or text(
+        catalog.provider or catalog.name, catalog
+    )
+
+
 def _provider_lines(catalog: Catalog) -> tuple[str, ...]:
     config = current_app.config
-    name = config.get("PROVIDER_NAME") or text(catalog.provider or catalog.name, catalog)
-    lines = [name]
+    lines = [provider_name(catalog)]
     if config.get("PROVIDER_TAX_NUMBER"):
         lines.append(_("Tax number: %(number)s", number=config["PROVIDER_TAX_NUMBER"]))
     if config.get("PROVIDER_ADDRESS"):
         lines.append(config["PROVIDER_ADDRESS"])
     lines.extend(config.get("PROVIDER_PAYMENT_DETAILS") or ())
     return tuple(lines)
+
+
+def payment_details_missing(provider: str) -> str:
+    """Said on an invoice while the provider has not configured its bank details."""
+    return _(
+        "The supplier's bank details are not on this invoice yet: ask %(provider)s for them "
+        "before you pay.",
+        provider=provider,
+    )
 
 
 def _bill_to_lines(document: Document) -> tuple[str, ...]:
@@ -190,20 +204,22 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
             title = _("Receipt No. %(number)s", number=document.number)
         meta = [
             (_("Date"), day(issued)),
-            (_("Order"), str(order.id)),
+            (_("Order"), formatting.number(order.id, locale, grouping=False)),
             (_("Coverage"), f"{day(order.coverage_start)} – {day(order.coverage_end)}"),
             (
                 _("Price list"),
                 _(
                     "%(catalog)s, version %(version)s",
-                    catalog=order.catalog,
-                    version=order.catalog_version,
+                    catalog=text(catalog.name, catalog),
+                    version=formatting.number(order.catalog_version, locale, grouping=False),
                 ),
             ),
         ]
         if document.kind == "invoice" and document.due_on:
             meta.append((_("Pay by"), day(document.due_on)))
         notes = []
+        if document.kind == "invoice" and not current_app.config.get("PROVIDER_PAYMENT_DETAILS"):
+            notes.append(payment_details_missing(supplier[0]))
         if document.kind == "invoice":
             notes.append(
                 _("Please state %(number)s as the payment reference.", number=document.number)
@@ -338,6 +354,12 @@ class Upgrade:
 
 
 @dataclass(frozen=True)
+class RenewalOffer:
+    quote: Quote
+    savings: Savings | None
+
+
+@dataclass(frozen=True)
 class Subscription:
     """A period as the account page shows it, with what it can become."""
 
@@ -347,7 +369,7 @@ class Subscription:
     days_left: int
     current: bool
     quotas: tuple
-    renewals: tuple[Quote, ...] = ()
+    renewals: tuple[RenewalOffer, ...] = ()
     continuous_until: date | None = None
     upgrades: tuple[Upgrade, ...] = ()
     downgrades: tuple[Plan, ...] = ()
@@ -388,7 +410,10 @@ def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
     if row is not latest or row.catalog != catalog.code or row.plan not in catalog.plans:
         return view
     options = services.order_request(catalog, row.order, today)
-    renewals = renewal_offers(catalog, period, today, options)
+    renewals = tuple(
+        RenewalOffer(offer, savings(catalog, offer))
+        for offer in renewal_offers(catalog, period, today, options)
+    )
     upgrades, downgrades = [], []
     if view.current:
         for code, other in catalog.plans.items():

@@ -35,7 +35,9 @@ from portal.billing.presentation import (
     order_description,
     order_state,
     order_title,
+    payment_details_missing,
     portal_link,
+    provider_name,
     render_document_pdf,
     send_invoice_mail,
     upgrade_label,
@@ -46,7 +48,7 @@ from portal.catalog.wording import error_message, locale_code
 from portal.clock import now, today_in
 from portal.extensions import csrf, db, htmx
 from portal.mail.services import MailNotSent
-from portal.plans import PlanError
+from portal.plans import PlanError, savings
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ def _summary(priced, params, status=200, notice=None, waiting=None):
         "billing/new_order.html",
         catalog=catalog,
         priced=priced,
+        saved=savings(catalog, priced.quote) if priced.proration is None else None,
+        organization=current_user.organization,
         params=params,
         notice=notice,
         waiting=waiting,
@@ -207,6 +211,12 @@ def _order_page(order, status=200):
         card=card_payment_available(order),
         staff_view=current_user.is_staff,
         catalog=current_catalog(),
+        order_catalog=_catalog_of(order),
+        payment_details_missing=(
+            None
+            if current_app.config.get("PROVIDER_PAYMENT_DETAILS")
+            else payment_details_missing(provider_name(_catalog_of(order)))
+        ),
     )
     return _private(make_response(html, status))
 

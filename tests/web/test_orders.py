@@ -9,11 +9,14 @@ import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 from conftest import PASSWORD
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
+from portal import formatting
 from portal.catalog import services as catalog_services
 from portal.clock import now
 from portal.extensions import db
@@ -110,6 +113,34 @@ def test_the_summary_shows_the_engine_price_and_the_catalog_version(forms, acme)
     assert "22 November 2026" in html and "21 June 2027" in html
 
 
+@pytest.mark.parametrize(
+    ("query", "says"),
+    [
+        pytest.param(
+            "plan=optima&term=7m",
+            "40,740.00 UAH instead of 7 × 6,420.00 UAH = 44,940.00 UAH: you save 4,200.00 UAH",
+            id="the saving against paying month by month",
+        ),
+        pytest.param(
+            "plan=prof&term=budget:2026",
+            "This budget year costs more than the 2 months left in it: 4,920.00 UAH.",
+            id="a budget year dearer than the months left",
+        ),
+    ],
+)
+def test_the_summary_says_what_the_choice_saves_or_costs(forms, acme, query, says):
+    forms.sign_in(acme.owner.email)
+    html = forms.client.get(f"/orders/new?{query}&lang=en").get_data(as_text=True)
+    assert says in html.replace("\xa0", " ")  # amounts keep their currency on the same line
+
+
+def test_the_summary_names_who_is_billed_and_what_an_invoice_still_needs(forms, acme):
+    forms.sign_in(acme.owner.email)
+    html = forms.client.get("/orders/new?plan=optima&term=7m&lang=en").get_data(as_text=True)
+    assert "Billed to Acme." in html
+    assert "An invoice needs your tax number and legal address" in html
+
+
 def test_confirming_locks_the_quote_into_an_order(app, forms, acme):
     forms.sign_in(acme.owner.email)
     response = place(forms, plan="optima", term="7m")
@@ -122,6 +153,8 @@ def test_confirming_locks_the_quote_into_an_order(app, forms, acme):
     page = forms.client.get(f"/orders/{order.id}?lang=uk").get_data(as_text=True)
     assert "ОПТИМА, 7 місяців" in page  # the line as locked, in Ukrainian
     assert "22 листопада 2026, 11:00" in page  # 09:00 UTC, on the organization's Kyiv clock
+    persian = forms.client.get(f"/orders/{order.id}?lang=fa").get_data(as_text=True)
+    assert f"<h1>سفارش {formatting.digits(str(order.id), 'fa')}:" in persian
 
 
 def test_a_price_changed_after_ordering_does_not_change_the_order(app, forms, acme):
@@ -241,6 +274,33 @@ def test_an_invoice_is_numbered_mailed_with_its_pdf_and_paid_by_staff(
     assert order.status == "fulfilled"
 
 
+@pytest.mark.parametrize(
+    ("details", "warned"),
+    [
+        pytest.param(None, True, id="no bank details configured: the client is told to ask"),
+        pytest.param("IBAN: UA213223130000026007233566001", False, id="bank details on it"),
+    ],
+)
+def test_an_invoice_without_the_suppliers_bank_details_says_so(
+    make_app, make_organization, form_client, details, warned
+):
+    app = make_app(PROVIDER_PAYMENT_DETAILS=(details,) if details else ())
+    acme = make_organization("Acme", "owner@acme.example")
+    forms = form_client(app.test_client())
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    page = forms.client.get(f"/orders/{order.id}").get_data(as_text=True)
+    note = "The supplier's bank details are not on this invoice yet: ask SOFTCOM"
+    assert (note in page.replace("&#39;", "'")) is warned
+    pdf = PdfReader(BytesIO(forms.client.get(f"/documents/{invoice.id}.pdf").data))
+    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    assert ("bank details are not on this invoice yet" in text) is warned
+    assert ("UA213223130000026007233566001" in text) is not warned
+
+
 def test_staff_mark_an_invoice_paid_on_their_page(app, forms, acme, staff, form_client):
     forms.sign_in(acme.owner.email)
     place(forms, plan="optima", term="7m")
@@ -306,6 +366,14 @@ def test_the_account_shows_the_period_its_days_and_loyalty_renewals(app, forms, 
     assert offers["3m"] == Decimal("16830.00")
     assert offers["7m"] == Decimal("40740.00")  # no loyalty price for 7 months
     assert "22 June 2027" in html  # renewal prices hold for a start by then
+
+
+def test_a_renewal_into_a_budget_year_dearer_than_its_months_says_so(app, forms, acme, staff):
+    paid_optima_7m(app, forms, acme, staff)  # ends 2027-06-21: 7 months cover the rest of 2027
+    html = forms.client.get("/account?lang=en").get_data(as_text=True)
+    row = re.search(r'data-renewal="budget:2027">(.*?)</tr>', html, flags=re.S).group(1)
+    row = row.replace("\xa0", " ")
+    assert "This budget year costs more than the 7 months left in it: 40,740.00 UAH." in row
 
 
 def test_a_gapped_renewal_is_offered_at_list_prices(app, forms, acme, staff):
