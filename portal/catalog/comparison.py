@@ -56,6 +56,11 @@ class Choice:
     # follows it, as an order would be, and the renewal and start fields are not asked.
     current: Period | None = None
 
+    @property
+    def awaits_previous_end(self) -> bool:
+        """Renewal ticked, its period's end not given yet."""
+        return self.renewing and self.previous_end is None and "previous_end" not in self.errors
+
     def key(self) -> tuple:
         """Everything the comparison depends on (what was typed, the period), hashable."""
         return (*sorted(self.values.items()), self.current)
@@ -186,23 +191,27 @@ def read_choice(
             if term not in offered:
                 errors["term"] = PlanError(
                     "term_not_offered",
-                    "Term {value} is not offered for this plan (offered: {offered})",
+                    "Term {value} is not offered: choose one from the list",
                     "term",
                     value=term.code,
-                    offered=", ".join(t.code for t in offered) or "—",
                 )
     elif term is not None:
         values["term"] = term.code
 
-    billing = values["billing"] or None
+    # A catalog without billing schedules or licence-priced plans has no such field to
+    # mark: a value for one in the address is left aside, as an unknown parameter is.
     codes = _billing_codes(catalog)
+    if not codes:
+        values["billing"] = ""
+    if not any(plan.pricing == "percent-of-licence" for plan in catalog.plans.values()):
+        values["licence_value"] = ""
+    billing = values["billing"] or None
     if billing is not None and billing not in codes:
         errors["billing"] = PlanError(
             "billing_not_offered",
-            "Billing '{value}' is not offered for this plan (offered: {offered})",
+            "Billing '{value}' is not offered: choose one from the list",
             "billing",
             value=billing,
-            offered=", ".join(codes) or "—",
         )
         billing = None
 
@@ -242,14 +251,10 @@ def read_choice(
         except PlanError as error:
             errors["start"] = error
 
+    # Ticked before its date is given, the renewal waits for it (Choice.awaits_previous_end):
+    # the prices stay those of a new period meanwhile.
     renewing = values["renewal"] in ("1", "on", "true", "yes")
     values["renewal"] = "1" if renewing else ""
-    if renewing and "previous_end" not in dates and "previous_end" not in errors:
-        errors["previous_end"] = PlanError(
-            "missing_parameter",
-            "Give the end date of the previous period (previous_end)",
-            "previous_end",
-        )
     return Choice(
         values=values,
         term=term,

@@ -61,8 +61,11 @@ def comparison():
     response.vary.add("HX-Target")
     if fragment:
         response.headers["HX-Trigger"] = "priceChanged"
-        # The address to share: what was chosen, without empty fields and defaults.
-        response.headers["HX-Push-Url"] = url_for("catalog.comparison", **choice.query())
+        # The address to share: what was chosen, without empty fields and defaults, and the
+        # language it was read in, so that whoever opens it sees the same page.
+        response.headers["HX-Push-Url"] = url_for(
+            "catalog.comparison", **choice.query(), lang=locale_code()
+        )
     return response
 
 

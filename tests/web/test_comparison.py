@@ -159,6 +159,18 @@ def test_an_htmx_request_aimed_at_the_comparison_gets_the_fragment_alone(client)
         assert "HX-Request" in response.headers["Vary"]
 
 
+@pytest.mark.parametrize(
+    ("asked", "pushed"),
+    [
+        ("/plans?term=7m&lang=uk", "/plans?term=7m&lang=uk"),
+        ("/plans?term=7m&start=&renewal=&lang=en", "/plans?term=7m&lang=en"),
+        ("/plans?term=12m", "/plans?term=12m&lang=uk"),  # the catalog's language, said aloud
+    ],
+)
+def test_the_pushed_address_keeps_the_choice_and_its_language(client, asked, pushed):
+    assert client.get(asked, headers=FRAGMENT).headers["HX-Push-Url"] == pushed
+
+
 def test_an_htmx_request_aimed_elsewhere_gets_the_full_page(client):
     page = client.get("/plans?term=7m", headers={"HX-Request": "true", "HX-Target": "main"})
     assert "<html" in page.get_data(as_text=True).replace("\u00a0", " ")
@@ -167,10 +179,19 @@ def test_an_htmx_request_aimed_elsewhere_gets_the_full_page(client):
 MISTAKES = [
     ("kbs", "term=13m", "term", "13m: months must be 1..12"),
     ("kbs", "term=7m&start=2026-02-30", "start", "'2026-02-30' is not a date (YYYY-MM-DD)"),
-    ("kbs", "term=7m&renewal=1", "previous_end", "Give the end date of the previous period"),
+    ("kbs", "term=7m&renewal=1&previous_end=2026-13-01", "previous_end", "is not a date"),
     ("iiko", "billing=weekly", "billing", "Billing 'weekly' is not offered"),
     ("iotex", "licence_value=lots", "licence_value", "'lots' must be a number more than 0"),
 ]
+
+
+def test_renewal_ticked_before_its_date_keeps_the_prices_and_asks_for_the_date(client):
+    response = client.get("/plans?term=7m&renewal=1&lang=en")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-total="40740.00"' in html  # a new period's price, until the date comes
+    assert "Enter the end date of your current period to see the renewal prices." in html
+    assert 'aria-invalid="true"' not in html
 
 
 @pytest.mark.parametrize(
@@ -187,13 +208,21 @@ def test_a_mistake_is_shown_beside_its_field_with_a_400(make_app, catalog, query
         assert "data-total" not in html
 
 
-def test_a_mistake_in_a_parameter_the_form_does_not_show_is_said_in_the_status_line(client):
-    response = client.get("/plans?billing=weekly&lang=en")
+def test_a_mistake_in_a_parameter_the_form_does_not_show_is_said_in_the_status_line(make_app):
+    client = make_app(PORTAL_CATALOG="iiko").test_client()  # iiko asks for no renewal date
+    response = client.get("/plans?previous_end=2026-99-99&lang=en")
     assert response.status_code == 400
     status = re.search(
         r'<p id="price-status"[^>]*>([^<]*)</p>', unescape(response.get_data(as_text=True))
     )
-    assert "Billing 'weekly' is not offered" in status.group(1)
+    assert "'2026-99-99' is not a date" in status.group(1)
+
+
+@pytest.mark.parametrize("query", ["billing=monthly", "licence_value=abc"])
+def test_an_option_the_catalog_does_not_have_is_left_aside(client, query):
+    response = client.get(f"/plans?term=7m&{query}&lang=en")
+    assert response.status_code == 200
+    assert 'data-total="40740.00"' in response.get_data(as_text=True)
 
 
 def test_a_mistyped_quantity_is_kept_in_its_field(make_app):

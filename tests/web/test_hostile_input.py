@@ -14,7 +14,7 @@ PAGES = [
     ("kbs", "/plans/prof?start=0001-01-01&lang=en", 400, "outside the years 1900..2200"),
     ("iotex", "/plans?licence_value=250,000&lang=en", 400, "write the amount without thousands"),
     ("iiko", "/plans?term=3y&lang=en", 400, "Term 3y is not offered"),
-    ("kbs", "/plans?licence_value=1e999999999&lang=en", 400, "must be a number more than 0"),
+    ("iotex", "/plans?licence_value=1e999999999&lang=en", 400, "must be a number more than 0"),
 ]
 
 
