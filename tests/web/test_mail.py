@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -111,6 +111,22 @@ def test_smtp_delivers_a_russian_mail_with_its_subject_and_text_intact(smtp_serv
     assert message.get_content_charset() == "utf-8"
     assert message["Content-Transfer-Encoding"] == "quoted-printable"
     assert text_of(message) == RUSSIAN.text
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "نشانی ایمیل خود را برای سازمان شرکت آزمایشی پارس تأیید کنید",
+        "Підтвердьте адресу електронної пошти для організації ТОВ «Зоря Поділля» (Вінниця)",
+    ],
+    ids=["persian", "ukrainian"],
+)
+def test_a_long_subject_keeps_every_space_between_its_words(smtp_server, subject):
+    mailer = SmtpMailer(host=smtp_server.host, port=smtp_server.port, sender="portal@kbs.example")
+    deliver(mailer, replace(RUSSIAN, subject=subject), NOW)
+    (message,) = smtp_server.messages()
+    assert message["Subject"] == subject
+    assert all(len(line) <= 998 for line in smtp_server.envelopes[0].original_content.split(b"\n"))
 
 
 def test_smtp_signs_in_when_a_user_is_configured(smtp_server):
