@@ -9,6 +9,7 @@ with the currency's own decimals in every language (``40 740,00 ₴``,
 from __future__ import annotations
 
 import functools
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 import jdatetime
 from babel import Locale
 from babel.dates import format_date, format_time, get_timezone_location
-from babel.numbers import format_decimal, parse_pattern
+from babel.numbers import format_decimal, get_currency_symbol, parse_pattern
 
 # The Gregorian days jdatetime can turn into Jalali ones; outside them, Gregorian in Persian.
 JALALI_FIRST, JALALI_LAST = date(622, 3, 22), date(9999, 3, 20)
@@ -24,6 +25,31 @@ PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # Number first, then the currency, whatever the locale's habit: ₴, ₽ and ریال read so.
 # Parsed once: amounts are formatted dozens of times a page.
 _MONEY = parse_pattern("#,##0.00\u00a0¤")
+
+
+# Persian and Arabic-Indic digits, as typed in Iran, to ASCII.
+ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456789" * 2)
+# The Jalali years of the Gregorian years the portal reads dates in (1900..2200): no
+# Gregorian year is among them, so a date in one of them can only be Jalali.
+JALALI_YEARS = range(1279, 1580)
+_TYPED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+def gregorian_date_text(text: str) -> str:
+    """A date as typed in Iran, as ``YYYY-MM-DD``: Persian digits, and a Jalali date
+    (``۱۴۰۵/۰۹/۱۰``, ``1405-09-10``) turned Gregorian. Anything else comes back as typed,
+    for the date parser to judge."""
+    typed = text.strip().translate(ASCII_DIGITS)
+    found = _TYPED_DATE.fullmatch(typed)
+    if not found:
+        return typed
+    year, month, day_ = (int(part) for part in found.groups())
+    if year in JALALI_YEARS:
+        try:
+            return jdatetime.date(year, month, day_).togregorian().isoformat()
+        except ValueError:
+            return typed
+    return f"{year:04d}-{month:02d}-{day_:02d}"
 
 
 def digits(text: str, locale: str) -> str:
@@ -47,6 +73,11 @@ def money(amount: Decimal, currency: str, locale: str) -> str:
         numbering_system="default",
     )
     return digits(text.replace("\u200e", ""), locale)
+
+
+def currency_symbol(currency: str, locale: str) -> str:
+    """How amounts in ``currency`` are marked in ``locale``: ``₴`` (uk), ``ریال`` (fa), ``UAH``."""
+    return get_currency_symbol(currency, locale=_locale(locale))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -50,6 +50,9 @@ def register_template_helpers(app: Flask) -> None:
         value, wording.locale_code(), timezone or reader_timezone()
     )
     app.jinja_env.filters["plain"] = wording.number_plain
+    app.jinja_env.filters["currency_symbol"] = lambda code: formatting.currency_symbol(
+        code, wording.locale_code()
+    )
     app.jinja_env.filters["zone"] = lambda timezone: formatting.zone_label(
         timezone, wording.locale_code(), clock.now()
     )

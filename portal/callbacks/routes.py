@@ -87,7 +87,7 @@ def _form_page(catalog: Catalog, callback_form: CallbackForm, status: int):
         "catalog": catalog,
         "plan": catalog.plans.get(plan_code) if plan_code else None,
         "kind": kind if kind in CALLBACK_KINDS else "callback",
-        "phone_example": services.example_number(callback_form.region),
+        "phone_example": _digits(services.example_number(callback_form.region)),
         "looking_at": looking_at(catalog, callback_form.options.data or ""),
     }
     fragment = htmx and htmx.target == FORM_TARGET
@@ -176,6 +176,10 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
         "looking_at": looking_at(catalog, open_request.options),
         "city": _city(catalog),
     }
+
+
+def _digits(text: str | None) -> str | None:
+    return formatting.digits(text, locale_code()) if text else text
 
 
 def _comparison_url(taken: CallbackRequest) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from portal.formatting import gregorian_date_text
 from portal.plans import (
     Catalog,
     Plan,
@@ -242,7 +243,7 @@ def read_choice(
     for name in ("previous_end", "start"):
         if values[name]:
             try:
-                dates[name] = parse_date(values[name], name)
+                dates[name] = parse_date(gregorian_date_text(values[name]), name)
             except PlanError as error:
                 errors[name] = error
     if "start" in dates:

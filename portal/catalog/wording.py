@@ -247,10 +247,19 @@ WEEKDAY_NAMES = (
 )
 
 
-def calendar_name(calendar: Calendar) -> str:
-    """``Saturday–Wednesday 09:00–17:00, Tehran time, public holidays excluded``."""
+# Languages that write day names in lower case inside a sentence (English does not).
+_LOWER_CASE_WEEKDAYS = frozenset({"ru", "uk", "kk"})
+
+
+def calendar_name(calendar: Calendar, in_sentence: bool = False) -> str:
+    """``Saturday–Wednesday 09:00–17:00, Tehran time, public holidays excluded``.
+
+    ``in_sentence``: the words follow others (``4 working hours, понеділок–п’ятниця …``).
+    """
     days = sorted(calendar.days, key=lambda d: (d - _first_day(calendar.days)) % 7)
     span = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
+    if in_sentence and locale_code() in _LOWER_CASE_WEEKDAYS:
+        span = span.lower()
     hours = formatting.digits(f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}", locale_code())
     city = city_name(calendar.timezone)
     if calendar.holidays_country:
@@ -273,12 +282,16 @@ def sla_promise(promise: PlanSla, calendar: Calendar | None) -> str:
     within = sla_name(promise.upper, promise.lower)
     if calendar is None:
         return gettext("%(within)s, round the clock", within=within)
-    return gettext("%(within)s, %(calendar)s", within=within, calendar=calendar_name(calendar))
+    return gettext(
+        "%(within)s, %(calendar)s",
+        within=within,
+        calendar=calendar_name(calendar, in_sentence=True),
+    )
 
 
 def error_message(error: PlanError) -> str:
-    """The engine's message for a mistake, in the reader's language."""
-    return gettext(error.template).format(**error.params)
+    """The engine's message for a mistake, in the reader's language and digits."""
+    return formatting.digits(gettext(error.template).format(**error.params), locale_code())
 
 
 def column_note(error: PlanError, plan: Plan, catalog: Catalog) -> str:

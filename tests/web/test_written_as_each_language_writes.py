@@ -1,0 +1,40 @@
+"""Pages write numbers, percentages, currencies, dates and day names as their language does."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+
+def visible(html: str) -> str:
+    body = html.split("<body", 1)[1]
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+SAID = [
+    # catalog, address, what the page says, what it must not say
+    ("iotex", "/plans?lang=fa", "ارزش لایسنس نرم‌افزار شما، ریال", "IRR"),
+    ("iotex", "/plans?lang=fa", "۲۵٪ از ارزش لایسنس", "۲۵%"),
+    ("iotex", "/plans?lang=fa&start=0001-01-01", "بازه سال‌های ۱۹۰۰ تا ۲۲۰۰", "1900"),
+    ("iotex", "/plans?lang=fa&licence_value=1000000000&start=1405-09-10", "۱۰ آذر ۱۴۰۵", None),
+    ("iotex", "/callback?plan=premium&lang=fa", "۰۹۱۲ ۳۴۵ ۶۷۸۹", "0912"),
+    ("kbs", "/plans/prof?lang=uk", "2 підключення на місяць", "підключень"),
+    ("kbs", "/plans/optima?lang=uk", "1 робочий день, понеділок–п’ятниця", "Понеділок–"),
+    ("kbs", "/plans/optima?lang=en", "1 working day, Monday–Friday", None),
+    ("kbs", "/callback?plan=optima&options=term%3D7m&lang=uk", "Ваш вибір: 7 місяців.", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("catalog", "path", "says", "not_said"), SAID, ids=[f"{s[0]}:{s[1]}" for s in SAID]
+)
+def test_the_page_writes_as_its_language_does(make_app, catalog, path, says, not_said):
+    response = make_app(PORTAL_CATALOG=catalog).test_client().get(path)
+    assert response.status_code in (200, 400)
+    text = visible(response.get_data(as_text=True)).replace("\u00a0", " ")
+    assert says in text
+    if not_said:
+        assert not_said not in text
