@@ -6,6 +6,7 @@ A user's mistake answers a 4xx in the user's language; a fault of ours is logged
 from __future__ import annotations
 
 import functools
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, jsonify, render_template, request
@@ -22,14 +23,25 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _answer(status: int, code: str, message: str):
+def _answer(status: int, code: str, message: str, retry: bool = False):
     if _wants_json():
         return jsonify({"error": {"code": code, "message": message, "field": None}}), status
     if request.headers.get("HX-Request"):
         # An htmx request: say it in the page's notice area, never swap a page into a fragment.
         body = render_template("_notice.html", message=message)
         return body, status, {"HX-Retarget": "#notice", "HX-Reswap": "innerHTML"}
-    return render_template("error.html", status=status, message=message), status
+    page = render_template(
+        "error.html", status=status, message=message, retry_url=_form_page() if retry else None
+    )
+    return page, status
+
+
+def _form_page() -> str:
+    """Where the refused form can be filled in again: the page it came from, on this site."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return request.path
 
 
 # Werkzeug's descriptions are English; these say the same in the user's language.
@@ -44,13 +56,15 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = HTTP_MESSAGES.get(error.code, error.description)
-        return _answer(error.code, error.name.lower().replace(" ", "_"), str(message))
+        code = error.name.lower().replace(" ", "_")
+        # Too many tries: the form can be sent again after the wait, so lead back to it.
+        return _answer(error.code, code, str(message), retry=error.code == 429)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         # Flask-WTF's reason is English and technical; say what the person can do.
         message = gettext("This form has expired. Reload the page and send it again.")
-        return _answer(400, "csrf_failed", message)
+        return _answer(400, "csrf_failed", message, retry=True)
 
     @app.errorhandler(PlanError)
     def plan_error(error: PlanError):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from urllib.parse import quote, urlencode
 
 from flask import Flask, g, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -33,6 +34,14 @@ def catalog_part(template: str, **context) -> Markup:
     version = rendering.version_key(catalog)
     key = (template, *version, wording.locale_code()) if version else None
     return rendering.parts.get_or_render(key, lambda: render_template(template, **context))
+
+
+def brand() -> str:
+    """The name in the header: the provider's, on every page that knows its catalog."""
+    catalog = g.get("catalog")
+    if catalog is None:
+        return gettext("Support portal")
+    return wording.text(catalog.provider or catalog.name, catalog)
 
 
 def reader_timezone() -> str | None:
@@ -97,6 +106,7 @@ def register_template_helpers(app: Flask) -> None:
             "order_url": order_url,
             "orderable": is_orderable,
             "catalog_part": catalog_part,
+            "brand": brand,
             "language_url": language_url,
             "current_locale": locale,
             "text_direction": "rtl" if locale in RIGHT_TO_LEFT else "ltr",

@@ -254,7 +254,7 @@ def bank_transfer(order_id: int):
     if "bank-transfer" not in _catalog_of(found).payment_methods:
         abort(404)
     try:
-        document = services.issue_invoice(
+        document, issued = services.issue_invoice(
             db.session,
             found,
             today=today_in(catalog.timezone),
@@ -264,6 +264,9 @@ def bank_transfer(order_id: int):
     except services.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
+    if not issued:
+        # A second click, or a reload: the invoice stands, mailed once already.
+        return redirect(url_for("billing.order", order_id=found.id), 303)
     try:
         send_invoice_mail(document, current_user)
     except MailNotSent:

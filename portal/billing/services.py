@@ -403,18 +403,19 @@ def _bill_to(organization: Organization) -> dict:
 
 def issue_invoice(
     session: Session, order: Order, *, today: date, due_days: int, now: datetime
-) -> Document:
+) -> tuple[Document, bool]:
     """The bank-transfer invoice of ``order``: issued once, numbered, due in ``due_days``.
 
-    Asking again returns the same invoice. Raises :class:`BillingError`
-    ``order_closed`` for an order no longer awaiting payment and
-    ``bank_transfer_unavailable`` when it was sent to card checkout already.
+    Returns the invoice and whether it was issued now; asking again returns the
+    same invoice and False. Raises :class:`BillingError` ``order_closed`` for an
+    order no longer awaiting payment and ``paying_by_card`` when it was sent to
+    card checkout already.
     """
-    existing = order_documents(session, order).get("invoice")
-    if existing is not None:
-        return existing
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
+    existing = order_documents(session, order).get("invoice")
+    if existing is not None:
+        return existing, False
     if order.stripe_session_id is not None:
         raise BillingError("paying_by_card", order)
     order.payment_method = "bank-transfer"
@@ -436,8 +437,8 @@ def issue_invoice(
     except IntegrityError:
         # A second click won the race: the order has its invoice, and no number was lost.
         session.rollback()
-        return order_documents(session, order)["invoice"]
-    return document
+        return order_documents(session, order)["invoice"], False
+    return document, True
 
 
 def organization_document(

@@ -94,8 +94,15 @@ def test_an_empty_sign_in_form_answers_422_with_the_messages_beside_the_fields(f
 def test_signing_in_needs_the_csrf_token(make_user, client):
     account = make_user("olena@example.com")
     client.get("/login")
-    response = client.post("/login", data={"email": account.email, "password": account.password})
+    response = client.post(
+        "/login?lang=en",
+        data={"email": account.email, "password": account.password},
+        headers={"Referer": "http://localhost/login?next=/account"},
+    )
     assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This form has expired. Reload the page and send it again." in html
+    assert 'href="/login?next=/account">Back to the form</a>' in html
 
 
 def test_sign_in_returns_to_the_page_asked_for(make_user, forms):
@@ -174,6 +181,7 @@ def test_sign_in_attempts_are_limited_to_ten_a_minute_per_address(make_user, for
     assert '<html lang="en"' in html
     assert "Too many sign-in attempts from your address. Wait a minute and try again." in html
     assert int(refused.headers["Retry-After"]) > 0
+    assert 'href="/login">Back to the form</a>' in html  # to try again after the wait
     # Even the right password waits; another address does not; reading the page is not limited.
     right = {**attempt, "password": account.password}
     assert forms.client.post("/login", data=right).status_code == 429

@@ -274,6 +274,22 @@ def test_an_invoice_is_numbered_mailed_with_its_pdf_and_paid_by_staff(
     assert order.status == "fulfilled"
 
 
+def test_asking_for_the_invoice_again_mails_it_once(app, forms, acme, staff, mails):
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    again = forms.submit(f"/orders/{order.id}", f"/orders/{order.id}/invoice")
+    assert again.status_code == 303
+    assert len([m for m in mails() if "INV-000001" in m["Subject"]]) == 1
+    mark_paid(app, invoice.id, staff.id)
+    paid = forms.submit(f"/orders/{order.id}", f"/orders/{order.id}/invoice")
+    assert paid.status_code == 409
+    assert "This order is no longer awaiting payment." in paid.get_data(as_text=True)
+    assert [d.number for d in only(app, Document)] == ["INV-000001"]
+
+
 @pytest.mark.parametrize(
     ("details", "warned"),
     [
