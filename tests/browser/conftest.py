@@ -111,6 +111,11 @@ def live_server(tmp_path_factory) -> Iterator[Callable[..., str]]:
             servers[key] = LiveServer(catalog, database, settings)
         return servers[key].url
 
+    def app_of(url: str):
+        """The application behind the portal at ``url``, to set up data a test needs."""
+        return next(server.app for server in servers.values() if server.url == url)
+
+    start.app_of = app_of
     yield start
     for server in servers.values():
         server.stop()

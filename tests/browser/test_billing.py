@@ -25,6 +25,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
+from portal.accounts import services as accounts
+from portal.clock import utc_now
+from portal.extensions import db
 from portal.plans import load_catalog, parse_quote_request, quote
 
 pytestmark = pytest.mark.browser
@@ -208,7 +211,9 @@ def test_a_new_client_registers_confirms_orders_optima_for_7_months_and_pays_by_
     screenshot(page, artifacts, "billing-account-kbs-en")
 
 
-def test_the_bank_transfer_path_ends_with_the_invoice_pdf(page, portal):
+def test_the_bank_transfer_path_ends_with_staff_marking_the_invoice_paid(
+    page, make_page, portal, live_server, artifacts
+):
     email = new_email("transfer")
     total, _coverage = engine_coverage("premium", "3m")
     register_and_confirm(page, portal, "Zori Transfer LLC", email)
@@ -236,6 +241,37 @@ def test_the_bank_transfer_path_ends_with_the_invoice_pdf(page, portal):
     assert attachment.get_filename() == f"{number}.pdf"
     assert attachment.get_content_type() == "application/pdf"
     assert attachment.get_content().startswith(PDF_SIGNATURE)
+
+    # The provider's staff see the transfer arrive and mark the invoice paid.
+    desk = make_page()
+    staff_email = make_staff(live_server.app_of(portal.url))
+    desk.goto(portal.url + "/login?lang=en")
+    desk.get_by_label("E-mail").fill(staff_email)
+    desk.get_by_label("Password").fill(PASSWORD)
+    desk.get_by_role("button", name="Sign in").click()
+    desk.get_by_role("navigation", name="Account").get_by_role("link", name="Invoices").click()
+    asked = []
+    desk.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    desk.locator(f"[data-mark-paid='{number}']").click()
+    expect(desk.locator(".paid-invoices")).to_contain_text(number)
+    assert "The period starts at once." in asked[0]
+
+    # The client's account now shows the period and its renewal at loyalty prices.
+    page.goto(portal.url + "/account")
+    premium = page.locator("article.subscription[data-plan=premium]")
+    expect(premium).to_be_visible()
+    expect(premium.locator("tr[data-renewal='3m'] .badge")).to_have_text("loyalty price")
+    screenshot(page, artifacts, "billing-account-after-transfer-kbs-en")
+
+
+def make_staff(app) -> str:
+    """A staff account in the live portal's database: its address (the password is PASSWORD)."""
+    email = new_email("desk")
+    with app.app_context():
+        accounts.create_user(
+            db.session, email=email, name="Desk", password=PASSWORD, role="staff", now=utc_now()
+        )
+    return email
 
 
 def test_a_declined_card_leaves_the_order_awaiting_payment(page, portal, stripe_server):
