@@ -36,7 +36,7 @@ from portal.catalog.wording import locale_code, speaking
 from portal.clock import now, today_in
 from portal.extensions import db, limiter
 from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
-from portal.mail.services import MailNotSent
+from portal.mail.services import MailNotSent, OutboxMailer
 from portal.models import Invitation, Organization, User
 
 # Guessing passwords from one address stops after this many tries.
@@ -292,6 +292,7 @@ def registered():
         email=registered_["email"],
         sent=registered_["sent"],
         duration=_duration(_max_age("confirm")),
+        outbox_only=isinstance(_mailer(), OutboxMailer),
     )
 
 

@@ -378,4 +378,5 @@ def test_with_a_mail_server_set_the_confirmation_of_a_registration_goes_through_
     assert "ООО Ромашка" in message["Subject"]
     assert "2 дня" in text_of(message)
     assert not outbox.exists()
+    assert 'id="registered-outbox"' not in forms.client.get("/register/sent").get_data(as_text=True)
     assert forms.client.get(link_in(message)).location == "/account"
