@@ -6,7 +6,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 
 LOCALES = ("en", "ru", "uk", "fa", "kk")
@@ -52,7 +52,12 @@ def remember_language(response):
         choice = request.args.get("lang")
         if choice in LOCALES and request.cookies.get(LANGUAGE_COOKIE) != choice:
             response.set_cookie(
-                LANGUAGE_COOKIE, choice, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+                LANGUAGE_COOKIE,
+                choice,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                httponly=True,
+                secure=current_app.config["SESSION_COOKIE_SECURE"],
             )
     return response
 

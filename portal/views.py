@@ -11,6 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal import clock, formatting
+from portal.billing.presentation import portal_link
 from portal.catalog import rendering, wording
 from portal.catalog.comparison import quote_params
 from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
@@ -34,6 +35,14 @@ def catalog_part(template: str, **context) -> Markup:
     version = rendering.version_key(catalog)
     key = (template, *version, wording.locale_code()) if version else None
     return rendering.parts.get_or_render(key, lambda: render_template(template, **context))
+
+
+def refuse_framing(response):
+    """No page of the portal shows inside another site's frame (clickjacking a Pay button)."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
 
 
 def brand() -> str:
@@ -66,6 +75,7 @@ def register_template_helpers(app: Flask) -> None:
         timezone, wording.locale_code(), clock.now()
     )
     app.after_request(remember_language)
+    app.after_request(refuse_framing)
 
     @app.template_filter("t")
     def localized(value: LocalizedText | None) -> str:
@@ -107,6 +117,7 @@ def register_template_helpers(app: Flask) -> None:
             "orderable": is_orderable,
             "catalog_part": catalog_part,
             "brand": brand,
+            "absolute_url": portal_link,
             "language_url": language_url,
             "current_locale": locale,
             "text_direction": "rtl" if locale in RIGHT_TO_LEFT else "ltr",

@@ -145,6 +145,12 @@ def test_the_comparison_answers_at_the_root_and_at_its_canonical_address(client,
     assert '<link rel="canonical" href="http://localhost/plans?term=7m">' in html
 
 
+def test_the_canonical_address_is_on_portal_url_whatever_the_host_header(make_app):
+    client = make_app(PORTAL_URL="https://portal.example").test_client()
+    html = client.get("/plans?term=7m", base_url="http://evil.example").get_data(as_text=True)
+    assert '<link rel="canonical" href="https://portal.example/plans?term=7m">' in html
+
+
 def test_an_htmx_request_aimed_at_the_comparison_gets_the_fragment_alone(client):
     full = client.get("/plans?term=7m")
     fragment = client.get("/plans?term=7m", headers=FRAGMENT)

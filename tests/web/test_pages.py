@@ -63,6 +63,21 @@ def test_the_language_switcher_remembers_the_choice_in_a_cookie(client):
     assert 'lang="ru"' in client.get("/").get_data(as_text=True)
 
 
+def test_the_language_cookie_travels_over_https_only_where_the_session_does(make_app):
+    secure = make_app(SESSION_COOKIE_SECURE=True).test_client().get("/?lang=ru")
+    assert "Secure" in secure.headers["Set-Cookie"]
+    plain = make_app().test_client().get("/?lang=ru")  # tests, like development, use http
+    assert "Secure" not in plain.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("path", ["/plans", "/login", "/nowhere"])
+def test_no_page_shows_inside_another_sites_frame(client, path):
+    response = client.get(path)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
 def test_accept_language_chooses_the_page_language(client):
     html = client.get("/", headers={"Accept-Language": "fa-IR,fa;q=0.9"}).get_data(as_text=True)
     assert '<html lang="fa" dir="rtl"' in html
