@@ -31,6 +31,12 @@ def register(forms, **changes):
     return forms.submit("/register", "/register", {**VALID, **changes})
 
 
+def choose_new_password(forms, link: str):
+    """Follow a reset ``link`` and set NEW_PASSWORD, as the person would."""
+    data = {"csrf_token": forms.token(link), "password": NEW_PASSWORD}
+    return forms.client.post(link, data={**data, "password_again": NEW_PASSWORD})
+
+
 def stored_user(app, email: str) -> User | None:
     with app.app_context():
         user = db.session.execute(select(User).where(User.email == email)).scalar_one_or_none()
@@ -488,14 +494,7 @@ def test_a_new_password_ends_the_sessions_signed_in_with_the_old_one(
     assert elsewhere.client.get("/account").status_code == 200
     forms.submit("/password/forgot", "/password/forgot", {"email": "owner@acme.example"})
     link = link_in(mails()[0])
-    forms.client.post(
-        link,
-        data={
-            "csrf_token": forms.token(link),
-            "password": NEW_PASSWORD,
-            "password_again": NEW_PASSWORD,
-        },
-    )
+    choose_new_password(forms, link)
     gone = elsewhere.client.get("/account")
     assert gone.status_code == 302 and "/login" in gone.location
     assert elsewhere.sign_in("owner@acme.example", NEW_PASSWORD).status_code == 303
@@ -516,10 +515,7 @@ def test_two_reset_links_then_one_used_retires_the_other(app, forms, mails, make
     for _ in range(2):
         forms.submit("/password/forgot", "/password/forgot", {"email": "owner@acme.example"})
     first, second = (link_in(mail) for mail in mails())
-    token = forms.token(second)
-    forms.client.post(
-        second, data={"csrf_token": token, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
-    )
+    choose_new_password(forms, second)
     assert forms.client.get(first).status_code == 400
 
 
@@ -527,14 +523,7 @@ def test_resetting_the_password_confirms_an_unconfirmed_address(app, forms, mail
     register(forms)
     forms.submit("/password/forgot", "/password/forgot", {"email": VALID["email"]})
     link = link_in(mails()[-1])
-    forms.client.post(
-        link,
-        data={
-            "csrf_token": forms.token(link),
-            "password": NEW_PASSWORD,
-            "password_again": NEW_PASSWORD,
-        },
-    )
+    choose_new_password(forms, link)
     assert stored_user(app, "oksana@romashka.example").email_confirmed_at == FIXED_NOW
     assert forms.sign_in(VALID["email"], NEW_PASSWORD).status_code == 303
 
