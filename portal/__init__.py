@@ -19,10 +19,12 @@ def create_app(test_config: dict | None = None):
 
     from portal.clock import utc_now
     from portal.config import load_config
+    from portal.converters import RowId
     from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from portal.i18n import compile_translations, select_locale
 
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["id"] = RowId
     app.config.from_mapping(load_config(os.environ, Path(app.instance_path)))
     app.config["CLOCK"] = utc_now
     if test_config:

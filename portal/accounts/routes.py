@@ -485,7 +485,7 @@ def invite():
     return redirect(url_for("accounts.account"), 303)
 
 
-@bp.post("/account/members/<int:member_id>/remove")
+@bp.post("/account/members/<id:member_id>/remove")
 @client_required
 def remove_member(member_id: int):
     """The owner removes a member of their organization (not themselves)."""
@@ -567,7 +567,7 @@ def staff_organizations():
     )
 
 
-@bp.get("/staff/organizations/<int:organization_id>")
+@bp.get("/staff/organizations/<id:organization_id>")
 @staff_required
 def staff_organization(organization_id: int):
     """One organization as its members see it, read-only."""

@@ -221,12 +221,12 @@ def _order_page(order, status=200):
     return _private(make_response(html, status))
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def order(order_id: int):
     return _order_page(_order_or_404(order_id))
 
 
-@bp.get("/orders/<int:order_id>/status")
+@bp.get("/orders/<id:order_id>/status")
 def order_status(order_id: int):
     """The order's state alone: polled by htmx on the page Stripe returns the client to."""
     found = _order_or_404(order_id)
@@ -234,7 +234,7 @@ def order_status(order_id: int):
     return _private(make_response(html))
 
 
-@bp.post("/orders/<int:order_id>/cancel")
+@bp.post("/orders/<id:order_id>/cancel")
 def cancel_order(order_id: int):
     found = _client_order_or_404(order_id)
     try:
@@ -246,7 +246,7 @@ def cancel_order(order_id: int):
     return redirect(url_for("billing.order", order_id=found.id), 303)
 
 
-@bp.post("/orders/<int:order_id>/invoice")
+@bp.post("/orders/<id:order_id>/invoice")
 def bank_transfer(order_id: int):
     """Pay by bank transfer: issue the invoice and mail it to the person who asked."""
     found = _client_order_or_404(order_id)
@@ -288,7 +288,7 @@ def bank_transfer(order_id: int):
     return redirect(url_for("billing.order", order_id=found.id), 303)
 
 
-@bp.post("/orders/<int:order_id>/card")
+@bp.post("/orders/<id:order_id>/card")
 def card_payment(order_id: int):
     """Pay by card: to Stripe Checkout, with a session created once for the order."""
     found = _client_order_or_404(order_id)
@@ -324,14 +324,14 @@ def card_payment(order_id: int):
     return redirect(checkout.url, 303)
 
 
-@bp.get("/orders/<int:order_id>/paid")
+@bp.get("/orders/<id:order_id>/paid")
 def card_return(order_id: int):
     """Where Stripe sends the client back: the period starts when the webhook confirms."""
     found = _client_order_or_404(order_id)
     return _order_page(found)
 
 
-@bp.get("/orders/<int:order_id>/checkout-cancelled")
+@bp.get("/orders/<id:order_id>/checkout-cancelled")
 def card_cancelled(order_id: int):
     found = _client_order_or_404(order_id)
     if found.is_open:
@@ -346,7 +346,7 @@ def _catalog_of(found):
 # --- documents -------------------------------------------------------------------------------
 
 
-@bp.get("/documents/<int:document_id>.pdf")
+@bp.get("/documents/<id:document_id>.pdf")
 def document_pdf(document_id: int):
     """An invoice or a receipt as PDF, in the language of the person asking."""
     document = services.organization_document(db.session, _viewer_scope(), document_id)
@@ -377,7 +377,7 @@ def staff_invoices():
     return _private(make_response(html))
 
 
-@bp.post("/staff/invoices/<int:document_id>/paid")
+@bp.post("/staff/invoices/<id:document_id>/paid")
 @staff_required
 def mark_paid(document_id: int):
     current_catalog()
@@ -394,7 +394,7 @@ def mark_paid(document_id: int):
     return redirect(url_for("billing.staff_invoices"), 303)
 
 
-@bp.post("/staff/orders/<int:order_id>/refund")
+@bp.post("/staff/orders/<id:order_id>/refund")
 @staff_required
 def record_refund(order_id: int):
     found = services.organization_order(db.session, None, order_id)

@@ -101,6 +101,31 @@ def test_clients_do_not_see_the_staff_invoice_page(app, form_client, make_organi
     assert client.submit("/", "/staff/invoices/1/paid").status_code == 404
 
 
+def id_routes(app) -> list[tuple[str, str]]:
+    """Every route that takes a row id, as (method, path) with a huge id in it."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if any(rule._converters[name].__class__.__name__ == "RowId" for name in rule.arguments):
+            path = re.sub(r"<id:\w+>", "99999999999999999999", rule.rule)
+            routes += [(method, path) for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return routes
+
+
+@pytest.mark.parametrize("who", ["client", "staff"])
+def test_an_id_no_database_can_hold_is_a_404_on_every_route(
+    app, make_organization, make_user, form_client, who
+):
+    person = form_client(app.test_client())
+    if who == "client":
+        person.sign_in(make_organization("Acme", "owner@acme.example").owner.email)
+    else:
+        person.sign_in(make_user("desk@example.com", role="staff").email)
+    routes = id_routes(app)
+    assert len(routes) >= 12
+    for method, path in routes:
+        assert ask(person, method, path).status_code == 404, (method, path)
+
+
 @pytest.mark.parametrize("path", ["/orders/999999", "/documents/999999.pdf", "/orders/x"])
 def test_unknown_orders_and_documents_are_404(app, make_organization, form_client, path):
     acme = make_organization("Acme", "owner@acme.example")
