@@ -94,8 +94,9 @@ def register_template_helpers(app: Flask) -> None:
         The previous period is left out: the portal knows the client's own.
         """
         params = quote_params(plan, choice)
-        params.pop("previous_plan", None)
-        params.pop("previous_end", None)
+        if choice.renews:
+            # Said on the summary: renewal prices hold for a period the portal knows.
+            params["declared_end"] = choice.previous_end.isoformat()
         return url_for("billing.new_order", **params)
 
     def language_url(code: str, query: dict[str, str] | None = None) -> str:

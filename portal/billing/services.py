@@ -40,7 +40,7 @@ from portal.models import (
 from portal.plans import Catalog, PlanError, Quote, Term, parse_quote_request, quote
 from portal.plans.money import round_money, to_minor_units
 from portal.plans.pricing import Line
-from portal.plans.requests import PlanQuoteRequest, ServiceQuoteRequest
+from portal.plans.requests import PlanQuoteRequest, ServiceQuoteRequest, parse_date
 from portal.plans.subscriptions import (
     Period,
     Proration,
@@ -158,6 +158,8 @@ class PricedOrder:
     request: PlanQuoteRequest | None
     previous: SubscriptionPeriod | None
     proration: Proration | None = None
+    # The end of a period the client said they renew, which the portal does not know.
+    declared_end: date | None = None
 
 
 def price_order(
@@ -170,14 +172,24 @@ def price_order(
     prices when continuous; a different plan takes effect then too. Without one
     it starts on the asked ``start`` (today by default, never in the past).
 
+    ``declared_end`` is the end of a period the client says they renew (chosen
+    so on the comparison page) but that the portal has no record of: renewal
+    prices need a period bought here, so the order is priced as a new period,
+    starting the day after that end (today at the earliest).
+
     Raises :class:`PlanError` for anything the engine refuses, and
     ``not_orderable`` for plans that are not bought online for a term.
     """
     asked_params = {
         k: v for k, v in params.items() if k in ORDER_PARAMETERS or k.startswith("qty.")
     }
+    declared_end = None
     if previous is not None:
         asked_params.pop("start", None)
+    elif params.get("declared_end"):
+        declared_end = parse_date(params["declared_end"], "declared_end")
+        if "start" not in asked_params:
+            asked_params["start"] = max(declared_end + timedelta(days=1), today).isoformat()
     asked = parse_quote_request(catalog, asked_params, today)
     if isinstance(asked, ServiceQuoteRequest) or not is_orderable(catalog, asked.plan):
         raise PlanError(
@@ -196,7 +208,9 @@ def price_order(
         raise PlanError(
             "not_orderable", "Plan {value} is not ordered online", "plan", value=asked.plan
         )
-    return PricedOrder(kind=kind, quote=priced, request=request, previous=previous)
+    return PricedOrder(
+        kind=kind, quote=priced, request=request, previous=previous, declared_end=declared_end
+    )
 
 
 def price_upgrade(

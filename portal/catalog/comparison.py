@@ -10,7 +10,7 @@ the client typed wrong is said beside the field.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from portal.formatting import gregorian_date_text
@@ -27,7 +27,7 @@ from portal.plans import (
 )
 from portal.plans.catalog import Feature, FeatureValue, PlanSla
 from portal.plans.requests import parse_amount, parse_date, parse_whole
-from portal.plans.subscriptions import Period, check_start, renewal_request
+from portal.plans.subscriptions import Period, check_start, renewal_after, renewal_request
 
 # The fields of the comparison form, in the order they are shown and checked.
 CHOICE_FIELDS = ("term", "billing", "licence_value", "renewal", "previous_end", "start")
@@ -56,6 +56,20 @@ class Choice:
     # A signed-in client's latest period in the catalog: every plan is priced as what
     # follows it, as an order would be, and the renewal and start fields are not asked.
     current: Period | None = None
+
+    @property
+    def earliest_start(self) -> date | None:
+        """The day after the period being renewed, if any: no new period starts before it."""
+        if self.current is not None:
+            return self.current.renewal_start
+        if self.renews:
+            return self.previous_end + timedelta(days=1)
+        return None
+
+    @property
+    def renews(self) -> bool:
+        """Renewal ticked with its period's end: each plan priced as following that period."""
+        return self.renewing and self.previous_end is not None and self.current is None
 
     @property
     def awaits_previous_end(self) -> bool:
@@ -137,14 +151,22 @@ class Comparison:
         return tuple(e for name, e in self.choice.errors.items() if name not in self.fields)
 
 
-def term_options(catalog: Catalog, today: date) -> tuple[TermOption, ...]:
-    """Every term some plan offers: months, this and next budget year, years."""
+def term_options(
+    catalog: Catalog, today: date, earliest: date | None = None
+) -> tuple[TermOption, ...]:
+    """Every term some plan offers: months, this and next budget year, years.
+
+    ``earliest`` is the first day a new period can start (after a period being
+    renewed): a budget year that ends before it is not offered.
+    """
+    first = max(today, earliest or today)
     options: dict[Term, bool] = {}
     for plan in catalog.plans.values():
         for term, offer in plan.terms.items():
             if term.kind == "budget":
-                for year in (today.year, today.year + 1):
-                    options.setdefault(Term("budget", year), False)
+                for year in (today.year, today.year + 1, first.year):
+                    if year >= first.year:
+                        options.setdefault(Term("budget", year), False)
             else:
                 renewal_only = options.get(term, True) and offer.renewal_only
                 options[term] = renewal_only
@@ -256,6 +278,21 @@ def read_choice(
     # the prices stay those of a new period meanwhile.
     renewing = values["renewal"] in ("1", "on", "true", "yes")
     values["renewal"] = "1" if renewing else ""
+    earliest = current.renewal_start if current is not None else None
+    if earliest is None and renewing and "previous_end" in dates:
+        earliest = dates["previous_end"] + timedelta(days=1)
+    if (
+        term is not None
+        and "term" not in errors
+        and term not in [option.term for option in term_options(catalog, today, earliest)]
+    ):
+        # A budget year that ends before the renewal could start.
+        errors["term"] = PlanError(
+            "term_not_offered",
+            "Term {value} is not offered: choose one from the list",
+            "term",
+            value=term.code,
+        )
     return Choice(
         values=values,
         term=term,
@@ -285,7 +322,7 @@ def compare(catalog: Catalog, choice: Choice, today: date) -> Comparison:
         for code in catalog.sla_targets
         if any(code in plan.sla for plan in plans)
     )
-    terms = term_options(catalog, today)
+    terms = term_options(catalog, today, choice.earliest_start)
     return Comparison(
         catalog=catalog,
         choice=choice,
@@ -313,10 +350,7 @@ def quote_params(plan: Plan, choice: Choice) -> dict[str, str]:
             params[f"qty.{unit}"] = str(quantity)
     if plan.pricing == "percent-of-licence" and choice.licence_value is not None:
         params["licence_value"] = str(choice.licence_value)
-    if choice.renewing and choice.previous_end is not None and plan.takes_term:
-        params["previous_plan"] = plan.code
-        params["previous_end"] = choice.previous_end.isoformat()
-    if choice.start is not None and plan.takes_term:
+    if choice.start is not None and plan.takes_term and not choice.renews:
         params["start"] = choice.start.isoformat()
     return params
 
@@ -326,8 +360,13 @@ def price_column(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> P
         return PlanColumn(plan, None, None, None)
     try:
         asked = parse_quote_request(catalog, quote_params(plan, choice), today)
-        if choice.current is not None and asked.term is not None:
+        if asked.term is not None and choice.current is not None:
             asked = renewal_request(choice.current, plan.code, asked.term, today, asked)
+        elif asked.term is not None and choice.renews:
+            # The client's word: the same plan, renewed after the period that ends then.
+            asked = renewal_after(
+                plan.code, choice.previous_end, plan.code, asked.term, today, asked
+            )
         priced = quote(catalog, asked, today)
     except PlanError as error:
         return PlanColumn(plan, None, None, error)

@@ -318,8 +318,13 @@ def savings(catalog: Catalog, priced: Quote) -> Savings | None:
     cheaper_term = cheaper_price = None
     if term.kind == "budget" and months < 12:
         offer = plan.offer_for(Term("months", months))
-        if offer is not None and offer.price < priced.total:
-            cheaper_term, cheaper_price = offer.term, offer.price
+        if offer is not None:
+            # On a continuous renewal, the months are offered at their loyalty price too.
+            price = offer.price
+            if priced.continuous and offer.term in plan.loyalty:
+                price = min(price, plan.loyalty[offer.term])
+            if price < priced.total:
+                cheaper_term, cheaper_price = offer.term, price
     return Savings(
         months=months,
         per_month=round_money(priced.total / months, currency),

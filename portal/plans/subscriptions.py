@@ -108,7 +108,20 @@ def renewal_request(
     order, which a renewal keeps. A budget year starts on its January 1 at the
     earliest.
     """
-    start = max(period.renewal_start, today)
+    return renewal_after(period.plan, period.end, plan_code, term, today, options)
+
+
+def renewal_after(
+    previous_plan: str,
+    previous_end: date,
+    plan_code: str,
+    term: Term,
+    today: date,
+    options: PlanQuoteRequest | None = None,
+) -> PlanQuoteRequest:
+    """:func:`renewal_request` for a previous period known only by its plan and last day
+    (a client's word on the comparison page, for a period bought elsewhere)."""
+    start = max(previous_end + timedelta(days=1), today)
     if term.kind == "budget":
         start = max(start, date(term.count, 1, 1))
     base = options or PlanQuoteRequest(plan=plan_code, term=term, start=start)
@@ -117,8 +130,8 @@ def renewal_request(
         plan=plan_code,
         term=term,
         start=start,
-        previous_plan=period.plan,
-        previous_end=period.end,
+        previous_plan=previous_plan,
+        previous_end=previous_end,
     )
 
 

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from conftest import ask, assert_money_of, day, has_currency_decimals, money, refuse
 
+from portal.plans import load_catalog, savings
+
 # --- KBS (UAH): 3 plans x 12 months -------------------------------------------------------
 
 
@@ -979,3 +981,31 @@ def test_money_is_decimal_with_the_currency_decimals(catalog_name, params, curre
     assert priced.currency == currency
     assert has_currency_decimals(priced.total, currency)
     assert_money_of(priced)
+
+
+# --- what a choice saves, or costs more -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "cheaper"),
+    [
+        pytest.param(
+            {"plan": "optima", "term": "budget:2027", "start": "2027-07-01"},
+            ("6m", "36720.00"),
+            id="half a budget year costs more than 6 months at the list price",
+        ),
+        pytest.param(
+            {
+                "plan": "optima",
+                "term": "budget:2027",
+                "previous_plan": "optima",
+                "previous_end": "2027-06-30",
+            },
+            ("6m", "31860.00"),
+            id="on a continuous renewal, than 6 months at the loyalty price",
+        ),
+    ],
+)
+def test_a_budget_year_dearer_than_its_months_names_the_cheaper_price(params, cheaper):
+    saved = savings(load_catalog("kbs"), ask("kbs", params))
+    assert (saved.cheaper_term.code, str(saved.cheaper_price)) == cheaper

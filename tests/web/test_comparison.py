@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from html import unescape
 
 import pytest
@@ -30,8 +30,17 @@ def engine_totals(catalog_name: str, query: dict[str, str]) -> dict[str, str]:
     choice = read_choice(catalog, query, TODAY)
     result = {}
     for plan in catalog.plans.values():
+        params = quote_params(plan, choice)
+        if choice.renews and plan.takes_term:
+            # A renewal of the same plan, starting the day after, today at the earliest.
+            next_day = max(choice.previous_end + timedelta(days=1), TODAY)
+            params.update(
+                previous_plan=plan.code,
+                previous_end=choice.previous_end.isoformat(),
+                start=next_day.isoformat(),
+            )
         try:
-            priced = quote(catalog, parse_quote_request(catalog, quote_params(plan, choice), TODAY))
+            priced = quote(catalog, parse_quote_request(catalog, params, TODAY))
         except PlanError:  # a plan without a price for this choice shows none
             continue
         if priced.total is not None and plan.pricing != "included":

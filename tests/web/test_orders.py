@@ -431,12 +431,39 @@ def test_a_client_with_a_period_compares_the_prices_an_order_would_charge(
     assert (str(renewal.total), renewal.coverage_start) == (total, start)
 
 
+def test_a_renewal_the_portal_does_not_know_is_ordered_as_a_new_period_and_says_why(forms, acme):
+    forms.sign_in(acme.owner.email)  # Acme has bought nothing here
+    comparison = forms.client.get("/plans?term=3m&renewal=1&previous_end=2026-12-31&lang=en")
+    html = comparison.get_data(as_text=True)
+    assert 'data-total="16830.00"' in html  # OPTIMA's loyalty price, as the client says
+    (choose,) = re.findall(r'href="([^"]+)" data-choose="optima"', html)
+    summary = forms.client.get(choose.replace("&amp;", "&")).get_data(as_text=True)
+    assert 'data-total="19260.00"' in summary  # the list price: renewal prices need our period
+    assert "Covers 1 January 2027 – 31 March 2027" in summary  # from the day after, as shown
+    assert "You said your current period ends on 31 December 2026." in summary
+    assert "/callback?plan=optima" in summary
+
+
+def test_a_renewal_after_a_period_that_ended_long_ago_starts_today_at_list_prices(client):
+    html = client.get("/plans?term=7m&renewal=1&previous_end=2026-11-01&lang=en").get_data(
+        as_text=True
+    )
+    assert "Covers 22 November 2026 – 21 June 2027" in html.replace("\xa0", " ")
+    assert 'data-total="40740.00"' in html
+
+
 def test_a_budget_year_the_renewal_cannot_start_in_is_not_offered_to_choose(
     app, forms, acme, staff
 ):
-    paid_optima_7m(app, forms, acme, staff)
-    html = forms.client.get("/plans?term=budget:2026&lang=en").get_data(as_text=True)
-    assert "data-choose=" not in html
+    paid_optima_7m(app, forms, acme, staff)  # ends 2027-06-21: the year 2026 is over by then
+    offered = forms.client.get("/plans?lang=en").get_data(as_text=True)
+    assert 'value="budget:2026"' not in offered and 'value="budget:2027"' in offered
+    asked = forms.client.get("/plans?term=budget:2026&lang=en")
+    assert asked.status_code == 400
+    assert "Term budget:2026 is not offered: choose one from the list" in asked.get_data(
+        as_text=True
+    )
+    assert "data-choose=" not in asked.get_data(as_text=True)
 
 
 def test_the_comparison_refuses_a_start_that_has_passed_as_the_order_would(client):
