@@ -228,9 +228,9 @@ class CallbackRequest(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     consent: Mapped[bool] = mapped_column(Boolean)
-    # Phone, kind and plan while the request is open, None once closed: one open request
-    # of each, so that a double click or a second try is the same request, not a new one.
-    open_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # While the request is open, a digest of its phone, kind, plan and name (None once
+    # closed): a double click or a second try is the same request, not a new one.
+    open_key: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     closed_by: Mapped[User | None] = relationship()
 

@@ -6,6 +6,7 @@ functions receive the session, the catalog and the time, and commit.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -103,8 +104,8 @@ def request_callback(
 ) -> CallbackRequest:
     """Take a call-back (or quote) request made at ``now`` (aware) and commit it.
 
-    While a request of the same phone, kind and plan is open, that request is
-    the answer: sending the form twice asks for one call, not two.
+    While a request of the same phone, kind, plan and name is open, that
+    request is the answer: sending the form twice asks for one call, not two.
 
     ``due_at`` is the catalog's promise computed by the engine, None when the
     catalog promises no time. The phone is stored in E.164. Raises
@@ -129,7 +130,7 @@ def request_callback(
     if not details.name.strip():
         raise CallbackError("name", "a name is required")
     phone = e164(details.phone, phone_region(catalog))
-    open_key = f"{phone}|{details.kind}|{details.plan or ''}"
+    open_key = request_key(phone, details.kind, details.plan, details.name)
     already = open_request_by_key(session, open_key)
     if already is not None:
         return already
@@ -161,6 +162,16 @@ def request_callback(
             raise
         return already
     return row
+
+
+def request_key(phone: str, kind: str, plan: str | None, name: str) -> str:
+    """What makes two open requests the same one: the phone, kind, plan and name.
+
+    The name is part of it, so that someone else calling from the same number
+    is a request of their own, and is never shown the first caller's.
+    """
+    who = " ".join(name.split()).casefold()
+    return hashlib.sha256(f"{phone}|{kind}|{plan or ''}|{who}".encode()).hexdigest()
 
 
 def open_request_by_key(session: Session, open_key: str) -> CallbackRequest | None:
