@@ -163,7 +163,7 @@ class RegistrationForm(ProfileFields, FlaskForm):
 class OrganizationForm(ProfileFields, FlaskForm):
     name = _organization_name_field()
     tax_number = StringField(
-        _l("Tax number (optional)"),
+        _l("Tax number"),
         filters=[blank_is_none],
         validators=[
             Optional(),
@@ -171,7 +171,7 @@ class OrganizationForm(ProfileFields, FlaskForm):
         ],
     )
     address = TextAreaField(
-        _l("Address (optional)"),
+        _l("Legal address"),
         filters=[blank_is_none],
         validators=[
             Optional(),

@@ -79,6 +79,10 @@ def billing_error_message(error: services.BillingError) -> str:
         ),
         "no_such_invoice": _("There is no such invoice."),
         "not_paid": _("Only a paid order can be refunded."),
+        "bill_to_incomplete": _(
+            "An invoice names your organization by its tax number and legal address: add them "
+            "to your organization's details, then ask for the invoice again."
+        ),
     }
     return messages[error.code]
 
@@ -237,6 +241,10 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
         stamp = None
         if document.status == "paid" and document.paid_at:
             stamp = _("PAID %(date)s", date=day(document.paid_at.astimezone(_zone(catalog)).date()))
+        elif document.status == "void":
+            stamp = _("VOID: the order was cancelled")
+        elif document.status == "expired":
+            stamp = _("EXPIRED: unpaid by %(date)s", date=day(document.due_on))
         return PdfDocument(
             title=title,
             direction="rtl" if locale in RIGHT_TO_LEFT else "ltr",

@@ -212,6 +212,7 @@ def _order_page(order, status=200):
         staff_view=current_user.is_staff,
         catalog=current_catalog(),
         order_catalog=_catalog_of(order),
+        invoiceable=services.can_be_invoiced(order.organization),
         payment_details_missing=(
             None
             if current_app.config.get("PROVIDER_PAYMENT_DETAILS")

@@ -407,6 +407,11 @@ def order_documents(session: Session, order: Order) -> dict[str, Document]:
     return {document.kind: document for document in _documents_of(session, order)}
 
 
+def can_be_invoiced(organization: Organization) -> bool:
+    """Whether the organization has the legal details an invoice needs (tax number, address)."""
+    return bool((organization.tax_number or "").strip() and (organization.address or "").strip())
+
+
 def _bill_to(organization: Organization) -> dict:
     return {
         "bill_to_name": organization.name,
@@ -422,14 +427,17 @@ def issue_invoice(
 
     Returns the invoice and whether it was issued now; asking again returns the
     same invoice and False. Raises :class:`BillingError` ``order_closed`` for an
-    order no longer awaiting payment and ``paying_by_card`` when it was sent to
-    card checkout already.
+    order no longer awaiting payment, ``paying_by_card`` when it was sent to
+    card checkout already, and ``bill_to_incomplete`` while the organization
+    lacks the tax number or legal address an invoice names its payer by.
     """
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
     existing = order_documents(session, order).get("invoice")
     if existing is not None:
         return existing, False
+    if not can_be_invoiced(order.organization):
+        raise BillingError("bill_to_incomplete", order)
     if order.stripe_session_id is not None:
         raise BillingError("paying_by_card", order)
     order.payment_method = "bank-transfer"

@@ -218,7 +218,14 @@ def test_the_bank_transfer_path_ends_with_staff_marking_the_invoice_paid(
     total, _coverage = engine_coverage("premium", "3m")
     register_and_confirm(page, portal, "Zori Transfer LLC", email)
     choose_on_the_plans_page(page, portal, "premium", "3m", total)
-    confirm_the_order(page, total)
+    order_url = confirm_the_order(page, total)
+    # An invoice names the payer by its tax number and address: the order says where to add them.
+    page.get_by_role("link", name="Add them to your organization's details").click()
+    page.get_by_label("Tax number").fill("38123456")
+    page.get_by_label("Legal address").fill("1 Khreshchatyk St, Kyiv 01001")
+    page.get_by_role("button", name="Save the details").click()
+    expect(page.get_by_text("The organization's details are saved.")).to_be_visible()
+    page.goto(order_url)
 
     page.locator("[data-pay=bank-transfer]").click()
 

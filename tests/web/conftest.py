@@ -206,7 +206,10 @@ class Org:
 @pytest.fixture
 def make_organization(app):
     """A client organization with a confirmed owner and members:
-    ``make_organization("Acme", "owner@acme.example", members=["m@acme.example"])``."""
+    ``make_organization("Acme", "owner@acme.example", members=["m@acme.example"])``.
+
+    It has the tax number and address an invoice needs unless told otherwise
+    (``tax_number=None``), as a client who filled in their details."""
 
     def make(
         name: str,
@@ -215,11 +218,17 @@ def make_organization(app):
         language: str = "uk",
         timezone: str = "Europe/Kyiv",
         confirmed: bool = True,
+        tax_number: str | None = "38123456",
+        address: str | None = "вул. Хрещатик, 1, Київ, 01001",
     ) -> Org:
         with app.app_context():
             registration = accounts.Registration(
                 organization=accounts.OrganizationProfile(
-                    name=name, language=language, timezone=timezone
+                    name=name,
+                    language=language,
+                    timezone=timezone,
+                    tax_number=tax_number,
+                    address=address,
                 ),
                 name=f"Owner of {name}",
                 email=owner_email,

@@ -60,6 +60,12 @@ def place(forms, **params):
     return forms.submit(f"/orders/new?{query}&lang=en", "/orders", hidden)
 
 
+def pdf_text(forms, document_id: int) -> str:
+    """The text of a document's PDF, as its reader downloads it, spaces folded."""
+    pdf = PdfReader(BytesIO(forms.client.get(f"/documents/{document_id}.pdf").data))
+    return " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+
+
 def only(app, model):
     with app.app_context():
         rows = db.session.scalars(select(model)).all()
@@ -134,11 +140,28 @@ def test_the_summary_says_what_the_choice_saves_or_costs(forms, acme, query, say
     assert says in html.replace("\xa0", " ")  # amounts keep their currency on the same line
 
 
-def test_the_summary_names_who_is_billed_and_what_an_invoice_still_needs(forms, acme):
-    forms.sign_in(acme.owner.email)
+def test_the_summary_names_who_is_billed_and_what_an_invoice_still_needs(forms, make_organization):
+    newcomer = make_organization("Zoria", "owner@zoria.example", tax_number=None, address=None)
+    forms.sign_in(newcomer.owner.email)
     html = forms.client.get("/orders/new?plan=optima&term=7m&lang=en").get_data(as_text=True)
-    assert "Billed to Acme." in html
+    assert "Billed to Zoria." in html
     assert "An invoice needs your tax number and legal address" in html
+
+
+def test_no_invoice_without_the_payers_tax_number_and_address(app, forms, make_organization):
+    newcomer = make_organization("Zoria", "owner@zoria.example", tax_number=None, address=None)
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in(newcomer.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    page = forms.client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "data-invoice-needs-details" in page and 'data-pay="bank-transfer"' not in page
+    refused = forms.submit(f"/orders/{order.id}", f"/orders/{order.id}/invoice")
+    assert refused.status_code == 409
+    assert "names your organization by its tax number and legal address" in refused.get_data(
+        as_text=True
+    )
+    assert only(app, Document) == []
 
 
 def test_confirming_locks_the_quote_into_an_order(app, forms, acme):
@@ -311,8 +334,7 @@ def test_an_invoice_without_the_suppliers_bank_details_says_so(
     page = forms.client.get(f"/orders/{order.id}").get_data(as_text=True)
     note = "The supplier's bank details are not on this invoice yet: ask SOFTCOM"
     assert (note in page.replace("&#39;", "'")) is warned
-    pdf = PdfReader(BytesIO(forms.client.get(f"/documents/{invoice.id}.pdf").data))
-    text = " ".join(" ".join(page.extract_text() for page in pdf.pages).split())
+    text = pdf_text(forms, invoice.id)
     assert ("bank details are not on this invoice yet" in text) is warned
     assert ("UA213223130000026007233566001" in text) is not warned
 
@@ -334,6 +356,7 @@ def test_staff_mark_an_invoice_paid_on_their_page(app, forms, acme, staff, form_
 
 
 def test_an_unpaid_invoice_expires_and_its_order_is_cancelled(app, forms, acme, runner):
+    forms.client.set_cookie("lang", "en")
     forms.sign_in(acme.owner.email)
     place(forms, plan="optima", term="7m")
     (order,) = only(app, Order)
@@ -349,6 +372,17 @@ def test_an_unpaid_invoice_expires_and_its_order_is_cancelled(app, forms, acme, 
     (order,) = only(app, Order)
     (invoice,) = only(app, Document)
     assert (order.status, invoice.status) == ("cancelled", "expired")
+    assert "EXPIRED: unpaid by 2 December 2026" in pdf_text(forms, invoice.id)
+
+
+def test_a_cancelled_orders_invoice_reads_void(app, forms, acme):
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    assert forms.submit(f"/orders/{order.id}", f"/orders/{order.id}/cancel").status_code == 303
+    assert "VOID: the order was cancelled" in pdf_text(forms, invoice.id)
 
 
 # --- the account page: the period, its renewals and upgrades ----------------------------------
