@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,7 +23,7 @@ from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, V
 
 from portal import formatting
 from portal.accounts import services
-from portal.catalog.wording import locale_code
+from portal.catalog.wording import locale_code, number
 from portal.forms import blank_is_none, stripped
 from portal.i18n import LANGUAGE_NAMES, LOCALES
 
@@ -68,7 +69,8 @@ def _new_password_fields():
                 min=services.CLIENT_MIN_PASSWORD_LENGTH,
                 message=_l(
                     "A password has at least %(count)s characters.",
-                    count=services.CLIENT_MIN_PASSWORD_LENGTH,
+                    # Written when the message is: in the reader's digits.
+                    count=LazyString(lambda: number(services.CLIENT_MIN_PASSWORD_LENGTH)),
                 ),
             ),
         ],

@@ -113,7 +113,7 @@ def confirmation(token: str):
         due=_moment(taken.due_at, catalog),
         due_iso=_local_iso(taken.due_at, catalog),
         city=_city(catalog),
-        phone=services.readable_phone(taken.phone),
+        phone=_digits(services.readable_phone(taken.phone)),
         looking_at=looking_at(catalog, taken.options),
         comparison_url=_comparison_url(taken),
     )
@@ -162,7 +162,7 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
         "preferred_time": PREFERRED_TIME_LABELS.get(
             open_request.preferred_time, open_request.preferred_time
         ),
-        "phone": services.readable_phone(open_request.phone),
+        "phone": _digits(services.readable_phone(open_request.phone)),
         "created": _moment(open_request.created_at, catalog),
         "due": _moment(open_request.due_at, catalog),
         "due_iso": _local_iso(open_request.due_at, catalog),

@@ -8,7 +8,9 @@ the same thing in the same language.
 from __future__ import annotations
 
 import functools
+import re
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -289,9 +291,27 @@ def sla_promise(promise: PlanSla, calendar: Calendar | None) -> str:
     )
 
 
+_ISO_DATE = re.compile(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b")
+
+
 def error_message(error: PlanError) -> str:
-    """The engine's message for a mistake, in the reader's language and digits."""
-    return formatting.digits(gettext(error.template).format(**error.params), locale_code())
+    """The engine's message for a mistake, in the reader's language, digits and calendar.
+
+    The engine names dates as ``YYYY-MM-DD``; a Persian reader gets them as Jalali
+    dates in words (``۱ فروردین ۱۴۰۰``), since that is how they typed or read them.
+    """
+    locale = locale_code()
+    message = gettext(error.template).format(**error.params)
+    if locale == "fa":
+        message = _ISO_DATE.sub(_jalali_words, message)
+    return formatting.digits(message, locale)
+
+
+def _jalali_words(found: re.Match) -> str:
+    try:
+        return formatting.day(date(*(int(part) for part in found.groups())), "fa")
+    except ValueError:
+        return found.group(0)  # not a date (2026-02-30): as the client typed it
 
 
 def column_note(error: PlanError, plan: Plan, catalog: Catalog) -> str:
