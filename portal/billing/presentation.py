@@ -79,6 +79,10 @@ def billing_error_message(error: services.BillingError) -> str:
         ),
         "no_such_invoice": _("There is no such invoice."),
         "not_paid": _("Only a paid order can be refunded."),
+        "payment_confirming": _(
+            "This order is paid by card already; the confirmation is on its way, and the period "
+            "starts as soon as it arrives."
+        ),
         "bill_to_incomplete": _(
             "An invoice names your organization by its tax number and legal address: add them "
             "to your organization's details, then ask for the invoice again."

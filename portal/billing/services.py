@@ -679,14 +679,26 @@ def start_card_payment(
     """The Checkout Session to send the client to, created once per order.
 
     Raises :class:`BillingError` ``order_closed`` for an order not awaiting
-    payment, ``paying_by_invoice`` once an invoice was issued for it, and
+    payment, ``paying_by_invoice`` once an invoice was issued for it,
+    ``payment_confirming`` when its session is paid already and the webhook has
+    yet to say so (the period starts then, not by paying twice), and
     :class:`portal.billing.gateway.PaymentUnavailable` when Stripe cannot be reached.
     """
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
     if "invoice" in order_documents(session, order):
         raise BillingError("paying_by_invoice", order)
-    checkout = gateway.create_checkout_session(params, idempotency_key(order))
+    # A session made before is read back, not created again: the idempotency key would
+    # refuse a second create whose parameters differ (the client switched language).
+    checkout = (
+        gateway.checkout_session(order.stripe_session_id) if order.stripe_session_id else None
+    )
+    if checkout is not None and checkout.status == "complete":
+        raise BillingError("payment_confirming", order)
+    if checkout is None or checkout.status == "expired":
+        if checkout is not None:
+            order.checkout_key = secrets.token_hex(16)  # a new session needs a new key
+        checkout = gateway.create_checkout_session(params, idempotency_key(order))
     if order.stripe_session_id != checkout.id:
         order.stripe_session_id = checkout.id
         order.payment_method = "card"

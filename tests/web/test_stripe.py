@@ -125,6 +125,34 @@ def test_the_period_starts_only_when_the_signed_webhook_arrives(app, owner, stri
         assert (period.start, period.end) == (date(2026, 11, 22), date(2027, 6, 21))
 
 
+def test_paying_again_while_the_confirmation_is_late_says_it_is_on_its_way(
+    app, owner, stripe_server
+):
+    order_id = order_optima_7m(owner)
+    session_id = pay_by_card(owner, order_id)
+    stripe_server.complete(session_id, "paid", deliver=False)  # the webhook is late
+    again = owner.submit(f"/orders/{order_id}?lang=en", f"/orders/{order_id}/card")
+    assert again.status_code == 409
+    assert "paid by card already; the confirmation is on its way" in again.get_data(as_text=True)
+    assert state(app)["periods"] == 0  # still only the webhook (or reconcile) starts it
+
+
+def test_paying_again_in_another_language_goes_back_to_the_same_session(app, owner, stripe_server):
+    order_id = order_optima_7m(owner)
+    session_id = pay_by_card(owner, order_id)
+    owner.client.set_cookie("lang", "en")  # Checkout's locale differs from the first time
+    assert pay_by_card(owner, order_id) == session_id
+
+
+def test_a_session_that_expired_unpaid_is_replaced_by_a_new_one(app, owner, stripe_server):
+    order_id = order_optima_7m(owner)
+    first = pay_by_card(owner, order_id)
+    stripe_server.expire(first, deliver=False)  # expired at Stripe; the event not yet here
+    second = pay_by_card(owner, order_id)
+    assert second != first
+    assert state(app)["orders"] == ["pending_payment"]
+
+
 def test_the_same_event_delivered_twice_fulfils_once(app, owner, stripe_server):
     session_id = pay_by_card(owner, order_optima_7m(owner))
     sent = stripe_server.complete(session_id, "paid", deliver=False)
@@ -249,7 +277,9 @@ def test_the_receipt_is_listed_and_downloadable_on_the_account_page(app, owner, 
     assert owner.client.get(link).data.startswith(b"%PDF")
 
 
-def test_a_catalog_in_rials_offers_no_card(make_app, outbox, stripe_server, make_organization):
+def test_a_catalog_in_rials_offers_no_card(
+    make_app, outbox, stripe_server, make_organization, form_client
+):
     app = make_app(
         OUTBOX_DIR=str(outbox),
         PORTAL_CATALOG="iotex",
@@ -257,9 +287,7 @@ def test_a_catalog_in_rials_offers_no_card(make_app, outbox, stripe_server, make
         STRIPE_API_BASE=stripe_server.url,
         STRIPE_WEBHOOK_SECRET=stripe_server.webhook_secret,
     )
-    from conftest import FormClient
-
-    client = FormClient(app.test_client())
+    client = form_client(app.test_client())
     org = make_organization("Pars", "owner@pars.example", language="fa", timezone="Asia/Tehran")
     client.sign_in(org.owner.email)
     query = "plan=basic&term=1y&licence_value=1000000000"
