@@ -43,12 +43,12 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-def _email_field(label=None) -> EmailField:
+def _email_field(label=None, missing=None) -> EmailField:
     return EmailField(
         label or _l("E-mail"),
         filters=[stripped],
         validators=[
-            DataRequired(message=_l("Enter your e-mail address.")),
+            DataRequired(message=missing or _l("Enter your e-mail address.")),
             Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
             _looks_like_email,
         ],
@@ -200,7 +200,9 @@ class EmailForm(FlaskForm):
 
 
 class InvitationForm(FlaskForm):
-    email = _email_field(_l("E-mail of the person to invite"))
+    email = _email_field(
+        _l("E-mail of the person to invite"), missing=_l("Enter your colleague's e-mail address.")
+    )
 
 
 class NewPasswordForm(FlaskForm):

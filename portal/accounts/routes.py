@@ -89,7 +89,10 @@ def login():
         if current_user.is_authenticated:
             return redirect(next_path or landing_url(current_user), 303)
         form.next.data = next_path
-        return render_template("accounts/login.html", form=form, ordering=_ordering(next_path))
+        ordering = _ordering(next_path)
+        if ordering:
+            session.pop("_flashes", None)  # "sign in to see this page": the order notice says more
+        return render_template("accounts/login.html", form=form, ordering=ordering)
     if not form.validate():
         return render_template("accounts/login.html", form=form), 422
     user = services.authenticate(db.session, form.email.data, form.password.data)
@@ -413,6 +416,14 @@ def account():
     """The organization's profile (the owner edits it), its members and pending invitations."""
     current_catalog()
     return _account_page()
+
+
+@bp.get("/account/organization")
+@bp.get("/account/invitations")
+@client_required
+def account_form_again():
+    """The address a refused form was sent to, opened again (a reload): the account page."""
+    return redirect(url_for("accounts.account"), 303)
 
 
 @bp.post("/account/organization")

@@ -150,6 +150,8 @@ def _price(params: dict[str, str], organization_id: int):
 @bp.get("/orders/new")
 def new_order():
     """The order summary for the plan, term and options chosen on the comparison page."""
+    if current_user.is_authenticated and current_user.is_staff:
+        abort(403, _("Orders are placed by a client's users; you are signed in as staff."))
     organization_id = _client_organization_id()
     params = _order_params()
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, make_response, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.billing.services import current_period
@@ -67,6 +67,12 @@ def comparison():
             "catalog.comparison", **choice.query(), lang=locale_code()
         )
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers that ask for the old address get the portal's icon."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/plans/<code>")

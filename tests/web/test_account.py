@@ -243,6 +243,12 @@ def test_an_invitation_needs_an_address(forms, acme, page, mails):
     assert response.status_code == 422
     assert page(response.get_data(as_text=True)).value("email") == "not an address"
     assert mails() == []
+    empty = invite(forms, "", query_string={"lang": "en"})
+    assert (
+        page(empty.get_data(as_text=True))
+        .error_beside("email")
+        .startswith("Enter your colleague's e-mail address.")
+    )
 
 
 def test_a_member_cannot_invite(forms, acme, mails):

@@ -108,7 +108,7 @@ def test_registration_sends_a_confirmation_in_the_users_language_whose_link_sign
     assert "We sent a link to oksana@romashka.example." in sent.get_data(as_text=True)
     assert "It works for 2 days." in sent.get_data(as_text=True)
     # No mail server: the page says where the mail is, so a first try of the portal works.
-    assert "it keeps it in its outbox" in sent.get_data(as_text=True)
+    assert "your mail waits in its outbox" in sent.get_data(as_text=True)
 
     owner = stored_user(app, "oksana@romashka.example")
     assert (owner.role, owner.org_role, owner.locale) == ("client", "owner", "ru")
