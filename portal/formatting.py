@@ -35,10 +35,11 @@ JALALI_YEARS = range(1279, 1580)
 _TYPED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
 
-def gregorian_date_text(text: str) -> str:
+def gregorian_date_text(text: str) -> str | None:
     """A date as typed in Iran, as ``YYYY-MM-DD``: Persian digits, and a Jalali date
-    (``۱۴۰۵/۰۹/۱۰``, ``1405-09-10``) turned Gregorian. Anything else comes back as typed,
-    for the date parser to judge."""
+    (``۱۴۰۵/۰۹/۱۰``, ``1405-09-10``) turned Gregorian. None for a Jalali year with a day
+    its calendar has not (``1404-07-31``); anything else comes back as typed, for the
+    date parser to judge."""
     typed = text.strip().translate(ASCII_DIGITS)
     found = _TYPED_DATE.fullmatch(typed)
     if not found:
@@ -48,7 +49,7 @@ def gregorian_date_text(text: str) -> str:
         try:
             return jdatetime.date(year, month, day_).togregorian().isoformat()
         except ValueError:
-            return typed
+            return None
     return f"{year:04d}-{month:02d}-{day_:02d}"
 
 

@@ -91,7 +91,8 @@ def register_template_helpers(app: Flask) -> None:
     def order_url(plan, choice) -> str:
         """The order summary of ``plan`` with the term and options of ``choice``.
 
-        The previous period is left out: the portal knows the client's own.
+        A period the portal knows the order finds itself; the end of one the client
+        declared goes along (``declared_end``), for the summary to say what it changes.
         """
         params = quote_params(plan, choice)
         if choice.renews:

@@ -8,6 +8,7 @@ user's own organization, so asking for another's gives 404.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
 from flask import (
     abort,
@@ -109,6 +110,8 @@ def _summary(priced, params, status=200, notice=None, waiting=None):
         priced=priced,
         saved=savings(catalog, priced.quote) if priced.proration is None else None,
         organization=current_user.organization,
+        invoiceable=services.can_be_invoiced(current_user.organization),
+        renewal_callback_url=_renewal_callback_url(priced, params),
         params=params,
         notice=notice,
         waiting=waiting,
@@ -117,6 +120,17 @@ def _summary(priced, params, status=200, notice=None, waiting=None):
         ),
     )
     return _private(make_response(html, status))
+
+
+def _renewal_callback_url(priced, params: dict[str, str]) -> str | None:
+    """For a renewal the client declared: a call-back about it, with what they chose."""
+    if priced.declared_end is None:
+        return None
+    choice = {k: v for k, v in params.items() if k not in ("plan", "declared_end")}
+    choice.update(renewal="1", previous_end=priced.declared_end.isoformat())
+    return url_for(
+        "callbacks.form", plan=priced.quote.code, kind="callback", options=urlencode(choice)
+    )
 
 
 def _refused(error: PlanError, params: dict[str, str]):

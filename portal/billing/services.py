@@ -16,10 +16,11 @@ Functions that change something take the session and commit once, except
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -47,6 +48,7 @@ from portal.plans.subscriptions import (
     check_start,
     is_orderable,
     renewal_request,
+    renewal_start,
     upgrade,
 )
 
@@ -188,9 +190,9 @@ def price_order(
         asked_params.pop("start", None)
     elif params.get("declared_end"):
         declared_end = parse_date(params["declared_end"], "declared_end")
-        if "start" not in asked_params:
-            asked_params["start"] = max(declared_end + timedelta(days=1), today).isoformat()
     asked = parse_quote_request(catalog, asked_params, today)
+    if declared_end is not None and "start" not in asked_params and asked.term is not None:
+        asked = replace(asked, start=renewal_start(declared_end, asked.term, today))
     if isinstance(asked, ServiceQuoteRequest) or not is_orderable(catalog, asked.plan):
         raise PlanError(
             "not_orderable", "Plan {value} is not ordered online", "plan", value=params.get("plan")
@@ -697,7 +699,10 @@ def start_card_payment(
         raise BillingError("payment_confirming", order)
     if checkout is None or checkout.status == "expired":
         if checkout is not None:
-            order.checkout_key = secrets.token_hex(16)  # a new session needs a new key
+            # A new session needs a new key, the same for every click that finds this one
+            # expired (two tabs at once), so that Stripe makes one session, not two.
+            seed = f"{order.checkout_key}:{checkout.id}".encode()
+            order.checkout_key = hashlib.sha256(seed).hexdigest()[:32]
         checkout = gateway.create_checkout_session(params, idempotency_key(order))
     if order.stripe_session_id != checkout.id:
         order.stripe_session_id = checkout.id

@@ -9,8 +9,8 @@ the client typed wrong is said beside the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 
 from portal.formatting import gregorian_date_text
@@ -27,7 +27,14 @@ from portal.plans import (
 )
 from portal.plans.catalog import Feature, FeatureValue, PlanSla
 from portal.plans.requests import parse_amount, parse_date, parse_whole
-from portal.plans.subscriptions import Period, check_start, renewal_after, renewal_request
+from portal.plans.subscriptions import (
+    Period,
+    check_renewal_start,
+    check_start,
+    first_renewal_day,
+    renewal_after,
+    renewal_request,
+)
 
 # The fields of the comparison form, in the order they are shown and checked.
 CHOICE_FIELDS = ("term", "billing", "licence_value", "renewal", "previous_end", "start")
@@ -57,14 +64,9 @@ class Choice:
     # follows it, as an order would be, and the renewal and start fields are not asked.
     current: Period | None = None
 
-    @property
-    def earliest_start(self) -> date | None:
-        """The day after the period being renewed, if any: no new period starts before it."""
-        if self.current is not None:
-            return self.current.renewal_start
-        if self.renews:
-            return self.previous_end + timedelta(days=1)
-        return None
+    def earliest_start(self, today: date) -> date | None:
+        """The first day a new period can start after the period being renewed, if any."""
+        return _earliest_start(self.current, self.previous_end if self.renews else None, today)
 
     @property
     def renews(self) -> bool:
@@ -164,9 +166,9 @@ def term_options(
     for plan in catalog.plans.values():
         for term, offer in plan.terms.items():
             if term.kind == "budget":
-                for year in (today.year, today.year + 1, first.year):
-                    if year >= first.year:
-                        options.setdefault(Term("budget", year), False)
+                # The year a period can start in, and the next.
+                for year in range(first.year, first.year + 2):
+                    options.setdefault(Term("budget", year), False)
             else:
                 renewal_only = options.get(term, True) and offer.renewal_only
                 options[term] = renewal_only
@@ -179,6 +181,25 @@ def term_options(
 def term_order(term: Term) -> tuple[int, int]:
     """Months first, then budget years, then years."""
     return ({"months": 0, "budget": 1, "years": 2}[term.kind], term.count)
+
+
+def _typed_date(typed: str, name: str) -> str:
+    """A date field as the engine's parser reads it (Persian digits and Jalali dates
+    turned Gregorian); raises ``invalid_date`` for a Jalali day that does not exist."""
+    text = gregorian_date_text(typed)
+    if text is None:
+        raise PlanError("invalid_date", "'{value}' is not a date (YYYY-MM-DD)", name, value=typed)
+    return text
+
+
+def _earliest_start(current: Period | None, declared_end: date | None, today: date) -> date | None:
+    """The first day a period can start after the client's ``current`` one, or after the
+    one they say ends on ``declared_end``; None when they renew nothing."""
+    if current is not None:
+        return first_renewal_day(current.end, today)
+    if declared_end is not None:
+        return first_renewal_day(declared_end, today)
+    return None
 
 
 def default_term(catalog: Catalog) -> Term | None:
@@ -209,15 +230,6 @@ def read_choice(
             term = Term.parse(values["term"])
         except PlanError as error:
             errors["term"] = error
-        else:
-            offered = [option.term for option in term_options(catalog, today)]
-            if term not in offered:
-                errors["term"] = PlanError(
-                    "term_not_offered",
-                    "Term {value} is not offered: choose one from the list",
-                    "term",
-                    value=term.code,
-                )
     elif term is not None:
         values["term"] = term.code
 
@@ -265,28 +277,25 @@ def read_choice(
     for name in ("previous_end", "start"):
         if values[name]:
             try:
-                dates[name] = parse_date(gregorian_date_text(values[name]), name)
+                dates[name] = parse_date(_typed_date(values[name], name), name)
             except PlanError as error:
                 errors[name] = error
+    renewing = values["renewal"] in ("1", "on", "true", "yes")
     if "start" in dates:
         try:
             check_start(dates["start"], today)
+            if renewing and "previous_end" in dates:
+                check_renewal_start(dates["start"], dates["previous_end"])
         except PlanError as error:
             errors["start"] = error
 
     # Ticked before its date is given, the renewal waits for it (Choice.awaits_previous_end):
     # the prices stay those of a new period meanwhile.
-    renewing = values["renewal"] in ("1", "on", "true", "yes")
     values["renewal"] = "1" if renewing else ""
-    earliest = current.renewal_start if current is not None else None
-    if earliest is None and renewing and "previous_end" in dates:
-        earliest = dates["previous_end"] + timedelta(days=1)
-    if (
-        term is not None
-        and "term" not in errors
-        and term not in [option.term for option in term_options(catalog, today, earliest)]
-    ):
-        # A budget year that ends before the renewal could start.
+    # Offered: what some plan offers, less a budget year over before a renewal could start.
+    earliest = _earliest_start(current, dates.get("previous_end") if renewing else None, today)
+    offered = [option.term for option in term_options(catalog, today, earliest)]
+    if term is not None and "term" not in errors and term not in offered:
         errors["term"] = PlanError(
             "term_not_offered",
             "Term {value} is not offered: choose one from the list",
@@ -322,7 +331,7 @@ def compare(catalog: Catalog, choice: Choice, today: date) -> Comparison:
         for code in catalog.sla_targets
         if any(code in plan.sla for plan in plans)
     )
-    terms = term_options(catalog, today, choice.earliest_start)
+    terms = term_options(catalog, today, choice.earliest_start(today))
     return Comparison(
         catalog=catalog,
         choice=choice,
@@ -350,7 +359,7 @@ def quote_params(plan: Plan, choice: Choice) -> dict[str, str]:
             params[f"qty.{unit}"] = str(quantity)
     if plan.pricing == "percent-of-licence" and choice.licence_value is not None:
         params["licence_value"] = str(choice.licence_value)
-    if choice.start is not None and plan.takes_term and not choice.renews:
+    if choice.start is not None and plan.takes_term:
         params["start"] = choice.start.isoformat()
     return params
 
@@ -362,8 +371,12 @@ def price_column(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> P
         asked = parse_quote_request(catalog, quote_params(plan, choice), today)
         if asked.term is not None and choice.current is not None:
             asked = renewal_request(choice.current, plan.code, asked.term, today, asked)
+        elif asked.term is not None and choice.renews and choice.start is not None:
+            # The client's word: the same plan renewed on the start they chose (the engine
+            # tells whether that is continuous).
+            asked = replace(asked, previous_plan=plan.code, previous_end=choice.previous_end)
         elif asked.term is not None and choice.renews:
-            # The client's word: the same plan, renewed after the period that ends then.
+            # The same plan, renewed after the period they say ends then.
             asked = renewal_after(
                 plan.code, choice.previous_end, plan.code, asked.term, today, asked
             )

@@ -21,6 +21,7 @@ from portal import formatting
 from portal.plans import Catalog, LocalizedText, Plan, PlanError, Term
 from portal.plans.catalog import Calendar, Duration, PlanSla
 from portal.plans.pricing import Line, Quote
+from portal.plans.requests import FIRST_DATE, LAST_DATE
 
 if TYPE_CHECKING:
     from portal.catalog.comparison import Choice
@@ -138,9 +139,14 @@ def choice_words(catalog: Catalog, choice: Choice) -> list[str]:
     return words
 
 
+def separator() -> str:
+    """What separates the items of a list in the current language (Persian: ``،``)."""
+    return "، " if locale_code() == "fa" else ", "
+
+
 def enumeration(words: list[str]) -> str:
-    """Words one after another, as the language separates them (Persian: ``،``)."""
-    return ("، " if locale_code() == "fa" else ", ").join(words)
+    """Words one after another, as the language separates them."""
+    return separator().join(words)
 
 
 def line_label(line: Line, quote: Quote, catalog: Catalog) -> str:
@@ -309,9 +315,12 @@ def error_message(error: PlanError) -> str:
 
 def _jalali_words(found: re.Match) -> str:
     try:
-        return formatting.day(date(*(int(part) for part in found.groups())), "fa")
+        day = date(*(int(part) for part in found.groups()))
     except ValueError:
         return found.group(0)  # not a date (2026-02-30): as the client typed it
+    if not FIRST_DATE <= day <= LAST_DATE:
+        return found.group(0)  # out of range, likely typed in another calendar: as typed
+    return formatting.day(day, "fa")
 
 
 def column_note(error: PlanError, plan: Plan, catalog: Catalog) -> str:

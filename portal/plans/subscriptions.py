@@ -81,6 +81,20 @@ def check_start(start: date, today: date) -> None:
         )
 
 
+def check_renewal_start(start: date, previous_end: date) -> None:
+    """A renewal follows its period: raises ``start_in_previous_period`` for a start
+    inside the period that ends on ``previous_end``, whose days are paid for."""
+    if start <= previous_end:
+        raise PlanError(
+            "start_in_previous_period",
+            "{value} falls in the period you renew, which ends on {end}: start on {next} or later",
+            "start",
+            value=start.isoformat(),
+            end=previous_end.isoformat(),
+            next=(previous_end + timedelta(days=1)).isoformat(),
+        )
+
+
 def renewal_terms(catalog: Catalog, plan_code: str, start: date) -> tuple[Term, ...]:
     """The terms ``plan_code`` offers for a renewal starting on ``start``, shortest first.
 
@@ -111,6 +125,21 @@ def renewal_request(
     return renewal_after(period.plan, period.end, plan_code, term, today, options)
 
 
+def first_renewal_day(previous_end: date, today: date) -> date:
+    """The first day a period that follows one ending ``previous_end`` can start: the day
+    after, today at the earliest."""
+    return max(previous_end + timedelta(days=1), today)
+
+
+def renewal_start(previous_end: date, term: Term, today: date) -> date:
+    """Where a period for ``term`` that follows one ending ``previous_end`` starts: the day
+    after, today at the earliest, and a budget year on its January 1 at the earliest."""
+    start = first_renewal_day(previous_end, today)
+    if term.kind == "budget":
+        start = max(start, date(term.count, 1, 1))
+    return start
+
+
 def renewal_after(
     previous_plan: str,
     previous_end: date,
@@ -121,9 +150,7 @@ def renewal_after(
 ) -> PlanQuoteRequest:
     """:func:`renewal_request` for a previous period known only by its plan and last day
     (a client's word on the comparison page, for a period bought elsewhere)."""
-    start = max(previous_end + timedelta(days=1), today)
-    if term.kind == "budget":
-        start = max(start, date(term.count, 1, 1))
+    start = renewal_start(previous_end, term, today)
     base = options or PlanQuoteRequest(plan=plan_code, term=term, start=start)
     return replace(
         base,

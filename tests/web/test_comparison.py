@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from html import unescape
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from portal.catalog.comparison import quote_params, read_choice
 from portal.plans import PlanError, load_catalog, parse_quote_request, quote
 from portal.plans.loading import bundled_catalog_names
+from portal.plans.subscriptions import renewal_start
 
 TODAY = date(2026, 11, 22)  # the test clock's date
 FRAGMENT = {"HX-Request": "true", "HX-Target": "comparison"}
@@ -32,12 +33,12 @@ def engine_totals(catalog_name: str, query: dict[str, str]) -> dict[str, str]:
     for plan in catalog.plans.values():
         params = quote_params(plan, choice)
         if choice.renews and plan.takes_term:
-            # A renewal of the same plan, starting the day after, today at the earliest.
-            next_day = max(choice.previous_end + timedelta(days=1), TODAY)
+            # A renewal of the same plan: on the start chosen, else where the engine says.
+            start = choice.start or renewal_start(choice.previous_end, choice.term, TODAY)
             params.update(
                 previous_plan=plan.code,
                 previous_end=choice.previous_end.isoformat(),
-                start=next_day.isoformat(),
+                start=start.isoformat(),
             )
         try:
             priced = quote(catalog, parse_quote_request(catalog, params, TODAY))
@@ -54,6 +55,8 @@ CHOICES = [
     ("kbs", {"term": "budget:2026"}),
     ("kbs", {"term": "6m", "renewal": "1", "previous_end": "2026-12-31"}),
     ("kbs", {"term": "6m", "renewal": "1", "previous_end": "2026-11-01"}),
+    ("kbs", {"term": "budget:2027", "renewal": "1", "previous_end": "2026-12-10"}),
+    ("kbs", {"term": "3m", "renewal": "1", "previous_end": "2026-12-31", "start": "2027-01-05"}),
     ("iiko", {"qty.workstation": "3", "qty.fiscal-register": "2", "billing": "half-year"}),
     ("iiko", {"qty.workstation": "2", "qty.utm": "1", "billing": "year"}),
     ("iiko", {"qty.workstation": "1", "billing": "monthly"}),

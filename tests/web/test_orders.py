@@ -470,6 +470,7 @@ def test_a_renewal_the_portal_does_not_know_is_ordered_as_a_new_period_and_says_
     comparison = forms.client.get("/plans?term=3m&renewal=1&previous_end=2026-12-31&lang=en")
     html = comparison.get_data(as_text=True)
     assert 'data-total="16830.00"' in html  # OPTIMA's loyalty price, as the client says
+    assert "renewal prices hold for a period bought here" in html
     (choose,) = re.findall(r'href="([^"]+)" data-choose="optima"', html)
     summary = forms.client.get(choose.replace("&amp;", "&")).get_data(as_text=True)
     assert 'data-total="19260.00"' in summary  # the list price: renewal prices need our period
@@ -641,3 +642,35 @@ def test_after_an_upgrade_the_account_still_offers_renewals_and_refuses_a_second
     assert renewal_totals(account.get_data(as_text=True))["12m"] == Decimal("103320.00")
     again = forms.client.get("/orders/new?plan=premium&upgrade=1&lang=en")
     assert again.status_code == 400
+
+
+# --- renewals the client declares, and budget years --------------------------------------------
+
+
+def test_a_declared_renewal_into_a_budget_year_can_be_ordered_from_january(forms, acme):
+    forms.sign_in(acme.owner.email)
+    html = forms.client.get(
+        "/plans?term=budget:2027&renewal=1&previous_end=2026-12-10&lang=en"
+    ).get_data(as_text=True)
+    (choose,) = re.findall(r'href="([^"]+)" data-choose="optima"', html)
+    summary = forms.client.get(choose.replace("&amp;", "&"))
+    assert summary.status_code == 200
+    assert "Covers 1 January 2027 – 31 December 2027" in summary.get_data(as_text=True)
+
+
+def test_a_period_ending_on_december_31_is_followed_by_next_years_budget(app, forms, acme, staff):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="budget:2026")  # ends 2026-12-31
+    (order,) = only(app, Order)
+    mark_paid(app, pay_by_invoice(forms, app, order.id).id, staff.id)
+    offered = forms.client.get("/plans?lang=en").get_data(as_text=True)
+    assert 'value="budget:2027"' in offered and 'value="budget:2026"' not in offered
+    chosen = forms.client.get("/plans?term=budget:2027&lang=en")
+    assert chosen.status_code == 200 and "data-choose=" in chosen.get_data(as_text=True)
+
+
+def test_a_start_inside_the_period_being_renewed_is_refused(client):
+    query = "term=3m&renewal=1&previous_end=2027-01-31&start=2027-01-15&lang=en"
+    response = client.get(f"/plans?{query}")
+    assert response.status_code == 400
+    assert "falls in the period you renew" in response.get_data(as_text=True)

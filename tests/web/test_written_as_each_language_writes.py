@@ -42,3 +42,9 @@ def test_the_page_writes_as_its_language_does(make_app, catalog, path, says, not
     assert says in text
     if not_said:
         assert not_said not in text
+
+
+def test_a_jalali_day_that_does_not_exist_is_no_date(make_app):
+    client = make_app(PORTAL_CATALOG="iotex").test_client()
+    html = client.get("/plans?lang=fa&start=1404-07-31").get_data(as_text=True)
+    assert "«۱۴۰۴-۰۷-۳۱» تاریخ معتبری نیست" in html  # Mehr has 30 days
