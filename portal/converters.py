@@ -1,6 +1,8 @@
-"""URL converters: what a part of an address may be before a view sees it."""
+"""Addresses: what a part of a URL may be before a view sees it, and which paths are ours."""
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from werkzeug.routing import IntegerConverter
 
@@ -14,3 +16,19 @@ class RowId(IntegerConverter):
 
     def __init__(self, url_map) -> None:
         super().__init__(url_map, min=1, max=LARGEST_ROW_ID)
+
+
+def local_path(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (``/staff/callbacks?x=1``), else None.
+
+    Refuses absolute URLs, scheme-relative ``//host`` and ``/\\host`` (which
+    browsers read as another host), and control characters.
+    """
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    if any(ord(c) < 32 or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
 from portal.api.documents import error_document
+from portal.converters import local_path
 from portal.plans import CatalogError, PlanError
 
 
@@ -36,12 +37,13 @@ def _answer(status: int, code: str, message: str, retry: bool = False):
     return page, status
 
 
-def _form_page() -> str:
-    """Where the refused form can be filled in again: the page it came from, on this site."""
+def _form_page() -> str | None:
+    """Where the refused form can be filled in again: the page it came from, if that is a
+    page of this site (no link otherwise: the address it was posted to may take no GET)."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
-    return request.path
+    if referrer.netloc != request.host:
+        return None
+    return local_path(referrer.path + (f"?{referrer.query}" if referrer.query else ""))
 
 
 # Werkzeug's descriptions are English; these say the same in the user's language.

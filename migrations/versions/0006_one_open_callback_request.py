@@ -1,4 +1,4 @@
-"""One open call-back request per phone, kind, plan and name: a second try is the same request.
+"""One open call-back request per catalog, phone, plan and name: a second try is the same one.
 
 Revision ID: 0006
 Revises: 0005
@@ -16,10 +16,10 @@ branch_labels = None
 depends_on = None
 
 
-def _key(phone: str, kind: str, plan: str | None, name: str) -> str:
+def _key(catalog: str, phone: str, kind: str, plan: str | None, name: str) -> str:
     # As portal.callbacks.services.request_key, frozen here as this revision wrote it.
     who = " ".join(name.split()).casefold()
-    return hashlib.sha256(f"{phone}|{kind}|{plan or ''}|{who}".encode()).hexdigest()
+    return hashlib.sha256(f"{catalog}|{phone}|{kind}|{plan or ''}|{who}".encode()).hexdigest()
 
 
 def upgrade():
@@ -31,13 +31,13 @@ def upgrade():
     connection = op.get_bind()
     rows = connection.execute(
         sa.text(
-            "SELECT id, phone, kind, plan, name FROM callback_requests "
+            "SELECT id, catalog, phone, kind, plan, name FROM callback_requests "
             "WHERE closed_at IS NULL ORDER BY id"
         )
     )
     taken = set()
     for row in rows.fetchall():
-        key = _key(row.phone, row.kind, row.plan, row.name)
+        key = _key(row.catalog, row.phone, row.kind, row.plan, row.name)
         if key in taken:
             continue
         taken.add(key)

@@ -34,6 +34,7 @@ from portal.billing.presentation import account_billing
 from portal.catalog.current import current_catalog
 from portal.catalog.wording import locale_code, speaking
 from portal.clock import now, today_in
+from portal.converters import local_path
 from portal.extensions import db, limiter
 from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
 from portal.mail.services import MailNotSent, OutboxMailer
@@ -52,22 +53,6 @@ def unconfirmed_message() -> str:
         "Your e-mail address is not confirmed yet. Open the link in the mail we sent you, "
         "or ask for a new link."
     )
-
-
-def local_path(target: str | None) -> str | None:
-    """``target`` if it is a path on this site (``/staff/callbacks?x=1``), else None.
-
-    Refuses absolute URLs, scheme-relative ``//host`` and ``/\\host`` (which
-    browsers read as another host), and control characters.
-    """
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return None
-    if any(ord(c) < 32 or c == "\\" for c in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return target
 
 
 def home_url() -> str:
@@ -135,7 +120,8 @@ INVITATIONS = "30 per hour"
 log = logging.getLogger(__name__)
 
 
-def _too_many_requests() -> str:
+def too_many_requests() -> str:
+    """The 429 message of a form that sends mail or takes requests."""
     return _("Too many requests from your address. Wait an hour and try again.")
 
 
@@ -240,7 +226,7 @@ def _link_rejected(purpose: str, rejected: tokens.TokenRejected):
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(REGISTRATIONS, methods=["POST"], error_message=_too_many_requests)
+@limiter.limit(REGISTRATIONS, methods=["POST"], error_message=too_many_requests)
 def register():
     """A new organization and its owner; the owner confirms their address by mail."""
     catalog = current_catalog()
@@ -252,21 +238,25 @@ def register():
         form.language.data = locale_code()
         form.timezone.data = catalog.timezone
         form.next.data = local_path(request.args.get("next"))
-        return render_template("accounts/register.html", form=form)
+        return _registration_page(form)
     form.next.data = local_path(form.next.data)
     if not form.validate():
-        return render_template("accounts/register.html", form=form), 422
+        return _registration_page(form), 422
     try:
         user = services.register(db.session, form.registration(), now())
     except services.EmailTaken:
         form.email.errors.append(_email_taken())
-        return render_template("accounts/register.html", form=form), 422
+        return _registration_page(form), 422
     except services.AccountError as error:
         _misc_error(form, error)
-        return render_template("accounts/register.html", form=form), 422
+        return _registration_page(form), 422
     sent = _send_confirmation(user, form.next.data)
     session["registered"] = {"email": user.email, "sent": sent}
     return redirect(url_for("accounts.registered"), 303)
+
+
+def _registration_page(form) -> str:
+    return render_template("accounts/register.html", form=form, ordering=_ordering(form.next.data))
 
 
 def _email_taken() -> str:
@@ -326,7 +316,7 @@ def confirm_email(token: str):
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
-@limiter.limit(MAIL_REQUESTS, methods=["POST"], error_message=_too_many_requests)
+@limiter.limit(MAIL_REQUESTS, methods=["POST"], error_message=too_many_requests)
 def resend_confirmation():
     """A new confirmation link; the answer is the same whatever the address."""
     current_catalog()
@@ -342,7 +332,7 @@ def resend_confirmation():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(MAIL_REQUESTS, methods=["POST"], error_message=_too_many_requests)
+@limiter.limit(MAIL_REQUESTS, methods=["POST"], error_message=too_many_requests)
 def forgot_password():
     """A link to choose a new password; the answer is the same whatever the address."""
     current_catalog()
@@ -448,7 +438,7 @@ def update_organization():
 
 @bp.post("/account/invitations")
 @client_required
-@limiter.limit(INVITATIONS, error_message=_too_many_requests)
+@limiter.limit(INVITATIONS, error_message=too_many_requests)
 def invite():
     """Invite a new address to join as a member: a mail with a link that works once."""
     current_catalog()

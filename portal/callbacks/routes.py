@@ -7,19 +7,18 @@ from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from flask import abort, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import formatting
 from portal.accounts.access import staff_required
-from portal.accounts.routes import home_url
+from portal.accounts.routes import home_url, too_many_requests
 from portal.callbacks import bp, services
 from portal.callbacks.forms import KIND_LABELS, PREFERRED_TIME_LABELS, CallbackForm
 from portal.catalog import services as catalogs
 from portal.catalog.comparison import read_choice
 from portal.catalog.current import current_catalog
 from portal.catalog.wording import choice_words, city_name, enumeration, locale_code
-from portal.clock import now, today_in
+from portal.clock import now
 from portal.extensions import db, htmx, limiter
 from portal.models import CALLBACK_KINDS, CallbackRequest
 from portal.plans import Catalog
@@ -50,12 +49,13 @@ def form():
     return _form_page(catalog, callback_form, 200)
 
 
-def _too_many_requests() -> str:
-    return _("Too many requests from your address. Wait an hour and try again.")
-
-
 @bp.post("/callback")
-@limiter.limit("10 per hour", error_message=_too_many_requests)
+# Counted when a request is taken: a form sent back with a mistake is no call asked for.
+@limiter.limit(
+    "10 per hour",
+    error_message=too_many_requests,
+    deduct_when=lambda response: response.status_code < 400,
+)
 def submit():
     """Take the request: 303 to its confirmation (``HX-Redirect`` for htmx), or 422 and the form."""
     catalog = current_catalog()
@@ -87,7 +87,7 @@ def _form_page(catalog: Catalog, callback_form: CallbackForm, status: int):
         "plan": catalog.plans.get(plan_code) if plan_code else None,
         "kind": kind if kind in CALLBACK_KINDS else "callback",
         "phone_example": _digits(services.example_number(callback_form.region)),
-        "looking_at": looking_at(catalog, callback_form.options.data or ""),
+        "looking_at": looking_at(catalog, callback_form.options.data or "", now()),
     }
     fragment = htmx and htmx.target == FORM_TARGET
     template = "callbacks/_form.html" if fragment else "callbacks/form.html"
@@ -114,7 +114,7 @@ def confirmation(token: str):
         due_iso=_local_iso(taken.due_at, catalog),
         city=_city(catalog),
         phone=_digits(services.readable_phone(taken.phone)),
-        looking_at=looking_at(catalog, taken.options),
+        looking_at=looking_at(catalog, taken.options, taken.created_at),
         comparison_url=_comparison_url(taken),
     )
 
@@ -169,7 +169,7 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
         "created_iso": _local_iso(open_request.created_at, catalog),
         "overdue": open_request.is_overdue(moment),
         "comparison_url": _comparison_url(open_request),
-        "looking_at": looking_at(catalog, open_request.options),
+        "looking_at": looking_at(catalog, open_request.options, open_request.created_at),
         "city": _city(catalog),
     }
 
@@ -183,11 +183,13 @@ def _comparison_url(taken: CallbackRequest) -> str:
     return home_url() + ("?" + taken.options if taken.options else "")
 
 
-def looking_at(catalog: Catalog, options: str) -> str | None:
-    """The comparison's choice carried by a request (``term=7m&…``), in words."""
+def looking_at(catalog: Catalog, options: str, asked_at) -> str | None:
+    """The comparison's choice carried by a request (``term=7m&…``), in words, read as it
+    was on the day it was asked (a budget year or a start that has passed since stays)."""
     if not options:
         return None
-    choice = read_choice(catalog, dict(parse_qsl(options)), today_in(catalog.timezone))
+    day = asked_at.astimezone(ZoneInfo(catalog.timezone)).date()
+    choice = read_choice(catalog, dict(parse_qsl(options)), day)
     return enumeration(choice_words(catalog, choice)) or None
 
 

@@ -130,10 +130,10 @@ def request_callback(
     if not details.name.strip():
         raise CallbackError("name", "a name is required")
     phone = e164(details.phone, phone_region(catalog))
-    open_key = request_key(phone, details.kind, details.plan, details.name)
+    open_key = request_key(catalog.code, phone, details.kind, details.plan, details.name)
     already = open_request_by_key(session, open_key)
     if already is not None:
-        return already
+        return _brought_up_to_date(session, already, details)
     row = CallbackRequest(
         token=secrets.token_urlsafe(24),
         kind=details.kind,
@@ -160,18 +160,34 @@ def request_callback(
         already = open_request_by_key(session, open_key)
         if already is None:
             raise
-        return already
+        return _brought_up_to_date(session, already, details)
     return row
 
 
-def request_key(phone: str, kind: str, plan: str | None, name: str) -> str:
-    """What makes two open requests the same one: the phone, kind, plan and name.
+def request_key(catalog: str, phone: str, kind: str, plan: str | None, name: str) -> str:
+    """What makes two open requests the same one: the catalog, phone, kind, plan and name.
 
     The name is part of it, so that someone else calling from the same number
     is a request of their own, and is never shown the first caller's.
     """
     who = " ".join(name.split()).casefold()
-    return hashlib.sha256(f"{phone}|{kind}|{plan or ''}|{who}".encode()).hexdigest()
+    return hashlib.sha256(f"{catalog}|{phone}|{kind}|{plan or ''}|{who}".encode()).hexdigest()
+
+
+def _brought_up_to_date(
+    session: Session, request: CallbackRequest, details: CallbackDetails
+) -> CallbackRequest:
+    """The open request asked for again: what the client said last is what staff read.
+
+    Its time and promise stay: the call it asks for is the one already promised.
+    """
+    request.name = details.name.strip()
+    request.company = (details.company or "").strip() or None
+    request.preferred_time = details.preferred_time
+    request.options = details.options or request.options
+    request.locale = details.locale
+    session.commit()
+    return request
 
 
 def open_request_by_key(session: Session, open_key: str) -> CallbackRequest | None:

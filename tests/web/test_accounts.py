@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.routes import local_path
 from portal.config import load_config
+from portal.converters import local_path
 from portal.extensions import db
 from portal.models import User
 
@@ -103,6 +103,10 @@ def test_signing_in_needs_the_csrf_token(make_user, client):
     html = response.get_data(as_text=True)
     assert "This form has expired. Reload the page and send it again." in html
     assert 'href="/login?next=/account">Back to the form</a>' in html
+    # A page of another site, or one that only looks like ours, is no way back.
+    for referrer in ("http://evil.example/login", "http://localhost//evil.example/x"):
+        refused = client.post("/login", data={}, headers={"Referer": referrer})
+        assert "Back to the form" not in refused.get_data(as_text=True)
 
 
 def test_sign_in_returns_to_the_page_asked_for(make_user, forms):
@@ -174,7 +178,9 @@ def test_sign_in_attempts_are_limited_to_ten_a_minute_per_address(make_user, for
     attempt = {"csrf_token": token, "email": "olena@example.com", "password": "guess"}
     for _ in range(10):
         assert forms.client.post("/login", data=attempt).status_code == 401
-    refused = forms.client.post("/login?lang=en", data=attempt)
+    refused = forms.client.post(
+        "/login?lang=en", data=attempt, headers={"Referer": "http://localhost/login"}
+    )
     assert refused.status_code == 429
     assert refused.mimetype == "text/html"
     html = refused.get_data(as_text=True)

@@ -365,16 +365,34 @@ def test_staff_see_open_requests_oldest_first_with_overdue_marks(app, client, st
 
 def test_the_same_request_sent_again_while_open_is_the_same_request(app, staff, form_client):
     first = take(app, datetime(2026, 11, 22, 8, 0, tzinfo=UTC), "Oksana")
-    again = take(app, datetime(2026, 11, 22, 8, 1, tzinfo=UTC), " OKSANA ", phone="+380671234567")
+    again = take(
+        app,
+        datetime(2026, 11, 22, 8, 1, tzinfo=UTC),
+        " OKSANA ",
+        phone="+380671234567",
+        preferred_time="morning",
+    )
     other_plan = take(app, datetime(2026, 11, 22, 8, 2, tzinfo=UTC), "Oksana", plan="premium")
     # Someone else on the same line asks for their own call, and never sees Oksana's.
     colleague = take(app, datetime(2026, 11, 22, 8, 3, tzinfo=UTC), "Mallory")
     assert again == first and len({first, other_plan, colleague}) == 3
+    (kept,) = [r for r in stored(app) if r.id == first]
+    assert kept.preferred_time == "morning"  # what was said last is what staff read
+    assert kept.created_at == datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # and the promise stands
     desk = form_client(app.test_client())
     desk.sign_in(staff.email)
     desk.submit("/staff/callbacks", f"/staff/callbacks/{first}/close")
     # Closed, the next request of that phone and plan is a new one.
     assert take(app, datetime(2026, 11, 22, 9, 0, tzinfo=UTC), "Oksana") not in (first, other_plan)
+
+
+def test_forms_sent_back_with_a_mistake_do_not_use_up_the_hourly_limit(forms):
+    token = forms.token("/callback?plan=optima")
+    for _ in range(12):  # more than the 10 an hour a client address may ask
+        wrong = forms.client.post("/callback", data={**VALID, "phone": "12", "csrf_token": token})
+        assert wrong.status_code == 422
+    taken = forms.client.post("/callback", data={**VALID, "csrf_token": token})
+    assert taken.status_code == 303
 
 
 def test_a_double_click_on_the_form_asks_for_one_call(app, form_client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 from conftest import PASSWORD, link_in
@@ -163,7 +164,11 @@ def test_a_client_who_chose_a_plan_registers_and_the_link_leads_back_to_the_orde
 @pytest.mark.parametrize("elsewhere", ["https://evil.example/", "//evil.example/x", "/\\evil"])
 def test_the_link_never_leads_off_the_site(app, forms, mails, elsewhere):
     register(forms, next=elsewhere)
-    assert forms.client.get(link_in(mails()[0])).location == "/account"
+    link = link_in(mails()[0])
+    assert "next=" not in link  # the form refused it
+    # A link whose next was altered by hand does not lead there either.
+    altered = f"{link}?{urlencode({'next': elsewhere})}"
+    assert forms.client.get(altered).location == "/account"
 
 
 def test_staff_opening_a_confirmation_from_the_outbox_stay_signed_in_as_themselves(
