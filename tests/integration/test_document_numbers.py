@@ -8,13 +8,13 @@ test has a PostgreSQL database of its own, in a throw-away schema, like the suit
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
 
 import psycopg
 import pytest
-from conftest import PG_URL, _test_config
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -22,6 +22,9 @@ from portal import create_app
 from portal.billing.services import next_number
 from portal.extensions import db
 from portal.models import DocumentSequence
+
+# The suite's PostgreSQL (tests/conftest.py reads the same variable).
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture
@@ -36,7 +39,7 @@ def pg_app():
         "SQLALCHEMY_DATABASE_URI": PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
         "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
     }
-    app = create_app(_test_config(settings))
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", **settings})
     with app.app_context():
         upgrade()
     try:
