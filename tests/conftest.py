@@ -11,10 +11,8 @@ PostgreSQL cannot be reached the PostgreSQL tests fail, they never skip; set
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
@@ -22,12 +20,12 @@ from flask_migrate import upgrade
 from portal import create_app
 from portal.catalog import services
 from portal.extensions import db
+from tests.postgres import throwaway_schema
 
 # A Stripe-compatible server (localstripe with a Checkout extension) on loopback.
 pytest_plugins = ["tests.stripe_server.fixtures"]
 
 FIXED_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASES = [d for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if d]
 
 
@@ -39,21 +37,8 @@ def database(request, tmp_path_factory):
         settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
         yield from _migrated(settings)
         return
-    schema = f"portal_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is unreachable at {PG_URL}: {error}", pytrace=False)
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-    }
-    try:
+    with throwaway_schema() as settings:
         yield from _migrated(settings)
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _migrated(settings: dict):

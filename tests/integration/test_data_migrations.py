@@ -57,6 +57,24 @@ def order(connection, organization: int, number: int, catalog: str = "kbs") -> i
     )
 
 
+def invoice(connection, number: str, order_id: int, organization: int, payer: str) -> int:
+    """An open bank-transfer invoice of ``order_id``."""
+    return insert(
+        connection,
+        "documents",
+        kind="invoice",
+        number=number,
+        order_id=order_id,
+        organization_id=organization,
+        status="open",
+        issued_at=CREATED,
+        due_on=date(2026, 11, 11),
+        total=40740,
+        currency="UAH",
+        bill_to_name=payer,
+    )
+
+
 def statuses(connection, table: str) -> dict[int, str]:
     rows = connection.execute(sa.text(f"SELECT id, status FROM {table} ORDER BY id"))
     return dict(rows.fetchall())
@@ -87,49 +105,10 @@ def test_0005_keeps_the_pending_order_being_paid_and_cancels_the_copies(old_app)
             alone = order(connection, globex, 1)
             older = order(connection, globex, 2, catalog="iiko")
             newest = order(connection, globex, 3, catalog="iiko")
-            invoice = insert(
-                connection,
-                "documents",
-                kind="invoice",
-                number="INV-000001",
-                order_id=invoiced,
-                organization_id=acme,
-                status="open",
-                issued_at=CREATED,
-                due_on=date(2026, 11, 11),
-                total=40740,
-                currency="UAH",
-                bill_to_name="Acme",
-            )
+            paid_into = invoice(connection, "INV-000001", invoiced, acme, "Acme")
             # Both of Globex's iiko orders were invoiced: the newest stays.
-            older_invoice = insert(
-                connection,
-                "documents",
-                kind="invoice",
-                number="INV-000002",
-                order_id=older,
-                organization_id=globex,
-                status="open",
-                issued_at=CREATED,
-                due_on=date(2026, 11, 11),
-                total=40740,
-                currency="UAH",
-                bill_to_name="Globex",
-            )
-            newest_invoice = insert(
-                connection,
-                "documents",
-                kind="invoice",
-                number="INV-000003",
-                order_id=newest,
-                organization_id=globex,
-                status="open",
-                issued_at=CREATED,
-                due_on=date(2026, 11, 11),
-                total=40740,
-                currency="UAH",
-                bill_to_name="Globex",
-            )
+            older_invoice = invoice(connection, "INV-000002", older, globex, "Globex")
+            newest_invoice = invoice(connection, "INV-000003", newest, globex, "Globex")
         upgrade(revision="0005")
         with db.engine.connect() as connection:
             orders, documents = statuses(connection, "orders"), statuses(connection, "documents")
@@ -140,7 +119,7 @@ def test_0005_keeps_the_pending_order_being_paid_and_cancels_the_copies(old_app)
             older: "cancelled",
             newest: "pending_payment",
         }
-        assert documents == {invoice: "open", older_invoice: "void", newest_invoice: "open"}
+        assert documents == {paid_into: "open", older_invoice: "void", newest_invoice: "open"}
         downgrade(revision="0004")
 
 

@@ -8,12 +8,9 @@ test has a PostgreSQL database of its own, in a throw-away schema, like the suit
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import uuid
 
-import psycopg
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select
@@ -22,33 +19,18 @@ from portal import create_app
 from portal.billing.services import next_number
 from portal.extensions import db
 from portal.models import DocumentSequence
-
-# The suite's PostgreSQL (tests/conftest.py reads the same variable).
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from tests.postgres import throwaway_schema
 
 
 @pytest.fixture
 def pg_app():
-    schema = f"portal_numbers_{uuid.uuid4().hex[:10]}"
-    try:
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'CREATE SCHEMA "{schema}"')
-    except psycopg.OperationalError as error:
-        pytest.fail(f"PostgreSQL is unreachable at {PG_URL}: {error}", pytrace=False)
-    settings = {
-        "SQLALCHEMY_DATABASE_URI": PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-    }
-    app = create_app({"TESTING": True, "SECRET_KEY": "test", **settings})
-    with app.app_context():
-        upgrade()
-    try:
+    with throwaway_schema("portal_numbers") as settings:
+        app = create_app({"TESTING": True, "SECRET_KEY": "test", **settings})
+        with app.app_context():
+            upgrade()
         yield app
-    finally:
         with app.app_context():
             db.engine.dispose()
-        with psycopg.connect(PG_URL, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_concurrent_invoices_take_consecutive_numbers_and_a_rollback_leaves_no_gap(pg_app):
