@@ -158,9 +158,9 @@ def period_title(period: SubscriptionPeriod) -> str:
 
 
 def provider_name(catalog: Catalog) -> str:
-    return current_app.config.get("PROVIDER_NAME") or text(
-        catalog.provider or catalog.name, catalog
-    )
+    """The supplier on documents: ``PROVIDER_NAME``, else the catalog's provider."""
+    configured = current_app.config.get("PROVIDER_NAME")
+    return configured or text(catalog.provider or catalog.name, catalog)
 
 
 def _provider_lines(catalog: Catalog) -> tuple[str, ...]:
@@ -174,12 +174,14 @@ def _provider_lines(catalog: Catalog) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def payment_details_missing(provider: str) -> str:
+def payment_details_missing(catalog: Catalog) -> str | None:
     """Said on an invoice while the provider has not configured its bank details."""
+    if current_app.config.get("PROVIDER_PAYMENT_DETAILS"):
+        return None
     return _(
         "The supplier's bank details are not on this invoice yet: ask %(provider)s for them "
         "before you pay.",
-        provider=provider,
+        provider=provider_name(catalog),
     )
 
 
@@ -226,8 +228,9 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
         if document.kind == "invoice" and document.due_on:
             meta.append((_("Pay by"), day(document.due_on)))
         notes = []
-        if document.kind == "invoice" and not current_app.config.get("PROVIDER_PAYMENT_DETAILS"):
-            notes.append(payment_details_missing(supplier[0]))
+        missing = payment_details_missing(catalog) if document.kind == "invoice" else None
+        if missing:
+            notes.append(missing)
         if document.kind == "invoice":
             notes.append(
                 _("Please state %(number)s as the payment reference.", number=document.number)

@@ -38,7 +38,6 @@ from portal.billing.presentation import (
     order_title,
     payment_details_missing,
     portal_link,
-    provider_name,
     render_document_pdf,
     send_invoice_mail,
     upgrade_label,
@@ -217,6 +216,7 @@ def place_order():
 
 def _order_page(order, status=200):
     documents = services.order_documents(db.session, order)
+    order_catalog = _catalog_of(order)
     html = render_template(
         "billing/order.html",
         order=order,
@@ -227,13 +227,9 @@ def _order_page(order, status=200):
         card=card_payment_available(order),
         staff_view=current_user.is_staff,
         catalog=current_catalog(),
-        order_catalog=_catalog_of(order),
+        order_catalog=order_catalog,
         invoiceable=services.can_be_invoiced(order.organization),
-        payment_details_missing=(
-            None
-            if current_app.config.get("PROVIDER_PAYMENT_DETAILS")
-            else payment_details_missing(provider_name(_catalog_of(order)))
-        ),
+        payment_details_missing=payment_details_missing(order_catalog),
     )
     return _private(make_response(html, status))
 

@@ -9,9 +9,8 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TelFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
-from portal import formatting
 from portal.callbacks import services
-from portal.catalog.wording import locale_code
+from portal.catalog.wording import digits
 from portal.forms import blank_is_none, stripped
 from portal.models import CALLBACK_KINDS, PREFERRED_TIMES
 from portal.plans import Catalog
@@ -100,7 +99,7 @@ class CallbackForm(FlaskForm):
         except services.InvalidPhoneNumber:
             example = services.example_number(self.region)
             if example:
-                example = formatting.digits(example, locale_code())
+                example = digits(example)
                 message = _(
                     "This is not a phone number we can call. Type it with its area code, "
                     "for example %(example)s.",

@@ -17,7 +17,7 @@ from portal.callbacks.forms import KIND_LABELS, PREFERRED_TIME_LABELS, CallbackF
 from portal.catalog import services as catalogs
 from portal.catalog.comparison import read_choice
 from portal.catalog.current import current_catalog
-from portal.catalog.wording import choice_words, city_name, enumeration, locale_code
+from portal.catalog.wording import choice_words, city_name, digits, enumeration, locale_code
 from portal.clock import now
 from portal.extensions import db, htmx, limiter
 from portal.models import CALLBACK_KINDS, CallbackRequest
@@ -86,7 +86,7 @@ def _form_page(catalog: Catalog, callback_form: CallbackForm, status: int):
         "catalog": catalog,
         "plan": catalog.plans.get(plan_code) if plan_code else None,
         "kind": kind if kind in CALLBACK_KINDS else "callback",
-        "phone_example": _digits(services.example_number(callback_form.region)),
+        "phone_example": _in_digits(services.example_number(callback_form.region)),
         "looking_at": looking_at(catalog, callback_form.options.data or "", now()),
     }
     fragment = htmx and htmx.target == FORM_TARGET
@@ -113,7 +113,7 @@ def confirmation(token: str):
         due=_moment(taken.due_at, catalog),
         due_iso=_local_iso(taken.due_at, catalog),
         city=_city(catalog),
-        phone=_digits(services.readable_phone(taken.phone)),
+        phone=digits(services.readable_phone(taken.phone)),
         looking_at=looking_at(catalog, taken.options, taken.created_at),
         comparison_url=_comparison_url(taken),
     )
@@ -162,7 +162,7 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
         "preferred_time": PREFERRED_TIME_LABELS.get(
             open_request.preferred_time, open_request.preferred_time
         ),
-        "phone": _digits(services.readable_phone(open_request.phone)),
+        "phone": digits(services.readable_phone(open_request.phone)),
         "created": _moment(open_request.created_at, catalog),
         "due": _moment(open_request.due_at, catalog),
         "due_iso": _local_iso(open_request.due_at, catalog),
@@ -174,8 +174,9 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
     }
 
 
-def _digits(text: str | None) -> str | None:
-    return formatting.digits(text, locale_code()) if text else text
+def _in_digits(text: str | None) -> str | None:
+    """A phone example in the reader's digits; None where the country has none."""
+    return digits(text) if text else None
 
 
 def _comparison_url(taken: CallbackRequest) -> str:

@@ -104,8 +104,9 @@ def request_callback(
 ) -> CallbackRequest:
     """Take a call-back (or quote) request made at ``now`` (aware) and commit it.
 
-    While a request of the same phone, kind, plan and name is open, that
-    request is the answer: sending the form twice asks for one call, not two.
+    While a request of the same catalog, phone, kind, plan and name is open,
+    that request is the answer (brought up to date): sending the form twice
+    asks for one call, not two.
 
     ``due_at`` is the catalog's promise computed by the engine, None when the
     catalog promises no time. The phone is stored in E.164. Raises

@@ -195,11 +195,8 @@ def _typed_date(typed: str, name: str) -> str:
 def _earliest_start(current: Period | None, declared_end: date | None, today: date) -> date | None:
     """The first day a period can start after the client's ``current`` one, or after the
     one they say ends on ``declared_end``; None when they renew nothing."""
-    if current is not None:
-        return first_renewal_day(current.end, today)
-    if declared_end is not None:
-        return first_renewal_day(declared_end, today)
-    return None
+    end = current.end if current is not None else declared_end
+    return first_renewal_day(end, today) if end is not None else None
 
 
 def default_term(catalog: Catalog) -> Term | None:

@@ -76,6 +76,11 @@ def numbers(values, separator: str) -> str:
     return separator.join(number(value) for value in values)
 
 
+def digits(text: str) -> str:
+    """``text`` with the current language's digits (Persian: ۰۱۲…)."""
+    return formatting.digits(text, locale_code())
+
+
 def number_plain(value: int) -> str:
     """A number without grouping (a year: 2027, ۲۰۲۷)."""
     return formatting.number(value, locale_code(), grouping=False)
@@ -268,7 +273,7 @@ def calendar_name(calendar: Calendar, in_sentence: bool = False) -> str:
     span = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
     if in_sentence and locale_code() in _LOWER_CASE_WEEKDAYS:
         span = span.lower()
-    hours = formatting.digits(f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}", locale_code())
+    hours = digits(f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}")
     city = city_name(calendar.timezone)
     if calendar.holidays_country:
         return gettext(

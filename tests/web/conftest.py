@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -160,6 +161,14 @@ class Page(HTMLParser):
 # --- organizations and mail ------------------------------------------------------------------
 
 _LINK = re.compile(r"https?://\S+")
+
+
+def visible_text(html: str) -> str:
+    """What a person reads on a page: the body's text, without scripts, styles or tags,
+    white space folded."""
+    body = html.split("<body", 1)[1]
+    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
 @pytest.fixture

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from conftest import visible_text
 
 from portal.translate import KEYWORDS
 
@@ -58,12 +57,6 @@ def test_every_message_of_the_interface_is_translated(language):
     assert missing == [], f"{language}: {len(missing)} messages without a translation"
 
 
-def visible_text(html: str) -> str:
-    body = html.split("<body", 1)[1]
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
-    return unescape(re.sub(r"<[^>]+>", " ", body))
-
-
 ENGLISH_SENTENCES = sorted(
     {m for m in SOURCE if len(m.split()) >= 2 and "%" not in m and "{" not in m}
 )
@@ -89,6 +82,6 @@ def test_no_english_sentence_of_the_interface_is_left_on_a_translated_page(
     client = make_app(PORTAL_CATALOG=catalog).test_client()
     response = client.get(path, headers={"Accept-Language": language})
     assert response.status_code == 200
-    text = " ".join(visible_text(response.get_data(as_text=True)).split())
+    text = visible_text(response.get_data(as_text=True))
     left = [sentence for sentence in ENGLISH_SENTENCES if sentence in text]
     assert left == []

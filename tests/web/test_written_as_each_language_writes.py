@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from html import unescape
-
 import pytest
-
-
-def visible(html: str) -> str:
-    body = html.split("<body", 1)[1]
-    body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
-
+from conftest import visible_text
 
 SAID = [
     # catalog, address, what the page says, what it must not say
@@ -38,7 +29,7 @@ SAID = [
 def test_the_page_writes_as_its_language_does(make_app, catalog, path, says, not_said):
     response = make_app(PORTAL_CATALOG=catalog).test_client().get(path)
     assert response.status_code in (200, 400, 404)
-    text = visible(response.get_data(as_text=True)).replace("\u00a0", " ")
+    text = visible_text(response.get_data(as_text=True)).replace("\u00a0", " ")
     assert says in text
     if not_said:
         assert not_said not in text
