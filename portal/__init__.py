@@ -6,6 +6,7 @@ can be imported without loading Flask or SQLAlchemy.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +24,13 @@ def create_app(test_config: dict | None = None):
     from portal.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
     from portal.i18n import compile_translations, select_locale
 
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: where the embedded default keeps its files (tests give each run its own).
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=str(Path(instance).resolve()) if instance else None,
+    )
     app.url_map.converters["id"] = RowId
     app.config.from_mapping(load_config(os.environ, Path(app.instance_path)))
     app.config["CLOCK"] = utc_now
@@ -44,9 +51,18 @@ def create_app(test_config: dict | None = None):
     login_manager.init_app(app)
     limiter.init_app(app)
 
+    from portal import jobs
+    from portal.mail.outbox import Outbox, Retry
     from portal.mail.services import mailer_from_config
 
     app.extensions["mailer"] = mailer_from_config(app.config)
+    app.extensions["outbox"] = Outbox(
+        sender=app.config["MAIL_FROM"],
+        retry=Retry(
+            first=timedelta(seconds=app.config["MAIL_RETRY_SECONDS"]),
+            give_up_after=timedelta(hours=app.config["MAIL_RETRY_HOURS"]),
+        ),
+    )
 
     from portal import errors, models  # noqa: F401  (models register their tables)
     from portal.accounts import bp as accounts_bp
@@ -58,6 +74,7 @@ def create_app(test_config: dict | None = None):
     from portal.callbacks import bp as callbacks_bp
     from portal.catalog import bp as catalog_bp
     from portal.catalog.cli import catalog_cli
+    from portal.jobs.cli import jobs_cli, worker_command
     from portal.mail.routes import bp as mail_bp
     from portal.translate import translate_cli
     from portal.views import register_template_helpers
@@ -75,8 +92,11 @@ def create_app(test_config: dict | None = None):
     app.cli.add_command(translate_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(billing_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(worker_command)
     errors.register(app)
     for command in app.cli.commands.values():
         errors.explain_database_errors(command)
     register_template_helpers(app)
+    jobs.init_app(app)
     return app

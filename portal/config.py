@@ -60,8 +60,11 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not _debug(environ),
-        # Login attempts are counted per worker in memory, or across workers in Redis.
+        # Limits (sign-in attempts, mail forms) count per process in memory, or across
+        # every worker and instance in Redis.
+        "REDIS_URL": environ.get("REDIS_URL", "").strip() or None,
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL", "").strip() or "memory://",
+        **job_settings(environ, instance_path),
         **mail_settings(environ, instance_path),
         # Links in mail are built on PORTAL_URL when set, never on a request's Host header.
         "PORTAL_URL": environ.get("PORTAL_URL", "").strip().rstrip("/") or None,
@@ -101,6 +104,24 @@ def billing_settings(environ: Mapping[str, str]) -> dict:
     }
 
 
+def job_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
+    """Where jobs wait: Redis when ``REDIS_URL`` is set, else ``JOBS_SQLITE`` under
+    ``instance/``. ``JOBS_IN_PROCESS`` (default: on without Redis) makes the serving
+    process run the jobs itself, so no worker needs starting; ``JOBS_QUEUE`` names the
+    queue (several portals on one Redis)."""
+    in_process = environ.get("JOBS_IN_PROCESS", "").strip()
+    return {
+        "JOBS_QUEUE": environ.get("JOBS_QUEUE", "").strip() or "portal",
+        "JOBS_SQLITE": environ.get("JOBS_SQLITE", "").strip()
+        or str(instance_path / "jobs.sqlite3"),
+        "JOBS_IN_PROCESS": (
+            _flag(environ, "JOBS_IN_PROCESS")
+            if in_process
+            else not environ.get("REDIS_URL", "").strip()
+        ),
+    }
+
+
 def mail_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
     """``MAIL_*``: SMTP when ``MAIL_SERVER`` is set; otherwise mail goes to ``OUTBOX_DIR``."""
 
@@ -116,7 +137,19 @@ def mail_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
         "MAIL_PASSWORD": environ.get("MAIL_PASSWORD") or None,
         "MAIL_FROM": text("MAIL_FROM") or DEFAULT_MAIL_FROM,
         "OUTBOX_DIR": text("OUTBOX_DIR") or str(instance_path / "outbox"),
+        "MAIL_TIMEOUT_SECONDS": _number(environ, "MAIL_TIMEOUT_SECONDS", 10, 1, 300),
+        # A mail that does not go waits MAIL_RETRY_SECONDS, then twice as long each time
+        # (at most an hour), until MAIL_RETRY_HOURS after it was written.
+        "MAIL_RETRY_SECONDS": _number(environ, "MAIL_RETRY_SECONDS", 30, 1, 3600),
+        "MAIL_RETRY_HOURS": _number(environ, "MAIL_RETRY_HOURS", 24, 1, 24 * 14),
     }
+
+
+def _number(environ: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = environ.get(name, "").strip() or str(default)
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ValueError(f"{name}: {value!r} is not a whole number {low}..{high}")
+    return int(value)
 
 
 def token_max_ages(setting: str) -> dict[str, int]:

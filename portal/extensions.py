@@ -1,5 +1,7 @@
 """Extensions, created once here and bound to the application in ``create_app``."""
 
+import sqlite3
+
 from flask_babel import Babel, lazy_gettext
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -8,6 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -25,3 +28,15 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = lazy_gettext("Please sign in to see this page.")
 # Limits count per client address; the storage comes from RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+@event.listens_for(Engine, "connect")
+def _lower_in_every_alphabet(dbapi_connection, _record) -> None:
+    """SQLite's own ``lower`` folds only ASCII: give it Python's, so that searching staff
+    lists for "ромашка" finds "ООО Ромашка" on SQLite as on PostgreSQL."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value

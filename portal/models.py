@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -431,3 +432,98 @@ class RenewalReminder(db.Model):
     period_id: Mapped[int] = mapped_column(ForeignKey("subscription_periods.id"))
     days_before: Mapped[int]
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+MAIL_STATES = ("pending", "sent", "failed")
+
+
+class OutboxMail(db.Model):
+    """A mail waiting to be delivered, delivered, or given up on: the outbox.
+
+    Written in the transaction of the action that causes it, so a rolled-back
+    action sends nothing; the delivery job sends it after the commit.
+    ``message_id`` and ``created_at`` (the Date header) are fixed when it is
+    written, so a copy sent twice (a worker that died between the server's
+    "accepted" and the mark "sent") carries the same Message-ID and readers drop it.
+
+    ``status`` is ``pending`` until the mail server accepts it (``sent``) or
+    the portal gives up (``failed``, after ``give_up_at`` or a refusal that no
+    retry changes). ``claimed_until`` is set while a worker is sending it: a
+    worker that dies leaves the claim to expire, and the mail is tried again.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        # The delivery job: pending mail whose attempt is due.
+        Index("ix_mail_outbox_due", "status", "next_attempt_at"),
+        Index("ix_mail_outbox_created", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    template: Mapped[str | None] = mapped_column(String(64))
+    sender: Mapped[str] = mapped_column(String(320))
+    to_address: Mapped[str] = mapped_column(String(320))
+    to_name: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    give_up_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        order_by="OutboxAttachment.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<OutboxMail {self.id} {self.template} to {self.to_address} {self.status}>"
+
+
+class OutboxAttachment(db.Model):
+    """A file attached to an outbox mail (an invoice's PDF)."""
+
+    __tablename__ = "mail_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_outbox.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))
+    mime_type: Mapped[str] = mapped_column(String(127))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class JobRun(db.Model):
+    """One run of a periodic job for one period (``slot``), or one run asked for by hand.
+
+    ``(job, slot)`` is unique: when two workers both schedule a job for the same
+    period, the one whose row goes in first runs it and the other does nothing.
+    ``outcome`` is ``running`` until the run ends ``ok`` or ``failed``;
+    ``detail`` says what it did, or the error.
+    """
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
+        Index("ix_job_runs_job_started", "job", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    detail: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(String(128))
+
+    def __repr__(self) -> str:
+        return f"<JobRun {self.job} {self.slot} {self.outcome}>"

@@ -15,6 +15,7 @@ from portal.billing.presentation import portal_link
 from portal.catalog import rendering, wording
 from portal.catalog.comparison import quote_params
 from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
+from portal.jobs import late_jobs
 from portal.plans import LocalizedText
 from portal.plans.subscriptions import is_orderable
 
@@ -121,6 +122,7 @@ def register_template_helpers(app: Flask) -> None:
             "brand": brand,
             "absolute_url": portal_link,
             "language_url": language_url,
+            "late_jobs": late_jobs,
             "current_locale": locale,
             "text_direction": "rtl" if locale in RIGHT_TO_LEFT else "ltr",
         }

@@ -10,7 +10,10 @@ PostgreSQL cannot be reached the PostgreSQL tests fail, they never skip; set
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from datetime import UTC, datetime
 
 import pytest
@@ -24,6 +27,12 @@ from tests.postgres import throwaway_schema
 
 # A Stripe-compatible server (localstripe with a Checkout extension) on loopback.
 pytest_plugins = ["tests.stripe_server.fixtures"]
+
+# Every app the tests build keeps its files (compiled translations, a generated key, mail,
+# the job queue) in a folder of this run's, never in the checkout's instance/.
+_INSTANCE = tempfile.mkdtemp(prefix="portal-tests-")
+os.environ["INSTANCE_PATH"] = _INSTANCE
+atexit.register(shutil.rmtree, _INSTANCE, True)
 
 FIXED_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 DATABASES = [d for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if d]
@@ -56,6 +65,10 @@ def _test_config(settings: dict, **overrides) -> dict:
         "CLOCK": lambda: FIXED_NOW,
         "PORTAL_CATALOG": "kbs",
         "CATALOG_REFRESH_SECONDS": 0,
+        # Jobs run where they are asked for, in the test's own thread: mail is delivered
+        # (to the test's outbox folder) as soon as the transaction that wrote it commits.
+        "JOBS_IMMEDIATE": True,
+        "JOBS_IN_PROCESS": False,
         **settings,
         **overrides,
     }

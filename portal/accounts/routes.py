@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 from flask import (
@@ -37,7 +36,7 @@ from portal.clock import now, today_in
 from portal.converters import local_path
 from portal.extensions import db, limiter
 from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
-from portal.mail.services import MailNotSent, OutboxMailer
+from portal.mail.services import FileMailer
 from portal.models import Invitation, Organization, User
 
 # Guessing passwords from one address stops after this many tries.
@@ -116,8 +115,6 @@ def logout():
 REGISTRATIONS = "10 per hour"
 MAIL_REQUESTS = "5 per hour"
 INVITATIONS = "30 per hour"
-# Where a mail server is slow or down, the account is kept and the person can ask again.
-log = logging.getLogger(__name__)
 
 
 def too_many_requests() -> str:
@@ -137,53 +134,34 @@ def _max_age(purpose: str) -> int:
     return current_app.config["TOKEN_MAX_AGE_SECONDS"][purpose]
 
 
-def _mailer():
-    return current_app.extensions["mailer"]
+def _outbox():
+    return current_app.extensions["outbox"]
 
 
-def _send_confirmation(user: User, next_path: str | None = None) -> bool:
-    """Mail ``user`` a new confirmation link; False (and logged) if the mail could not go.
+def _confirmation(next_path: str | None = None):
+    """The confirmation mail of a user, its link leading on to ``next_path`` (a path on this
+    site: the order the person was choosing when they registered)."""
 
-    ``next_path`` (a path on this site) is where the link leads once it has
-    confirmed the address: the order the person was choosing when they registered.
-    """
-    link = mail_url(
-        "accounts.confirm_email",
-        token=tokens.issue(current_app.secret_key, "confirm", user, now()),
-        next=next_path or None,
-    )
-    try:
-        services.send_confirmation(
-            _mailer(),
-            user,
-            link=link,
-            max_age=_max_age("confirm"),
-            fallback_locale=current_catalog().locale,
-            now=now(),
+    def mail(user: User):
+        link = mail_url(
+            "accounts.confirm_email",
+            token=tokens.issue(current_app.secret_key, "confirm", user, now()),
+            next=next_path or None,
         )
-    except MailNotSent:
-        log.exception("confirmation mail to user %s not sent", user.id)
-        return False
-    return True
+        return services.confirmation_mail(
+            user, link=link, max_age=_max_age("confirm"), fallback_locale=current_catalog().locale
+        )
+
+    return mail
 
 
-def _send_password_reset(user: User) -> bool:
+def _password_reset(user: User):
     link = mail_url(
         "accounts.reset_password", token=tokens.issue(current_app.secret_key, "reset", user, now())
     )
-    try:
-        services.send_password_reset(
-            _mailer(),
-            user,
-            link=link,
-            max_age=_max_age("reset"),
-            fallback_locale=current_catalog().locale,
-            now=now(),
-        )
-    except MailNotSent:
-        log.exception("password reset mail to user %s not sent", user.id)
-        return False
-    return True
+    return services.password_reset_mail(
+        user, link=link, max_age=_max_age("reset"), fallback_locale=current_catalog().locale
+    )
 
 
 def _user_of(purpose: str, token: str) -> User:
@@ -243,15 +221,16 @@ def register():
     if not form.validate():
         return _registration_page(form), 422
     try:
-        user = services.register(db.session, form.registration(), now())
+        user = services.register(
+            db.session, form.registration(), now(), _confirmation(form.next.data), _outbox()
+        )
     except services.EmailTaken:
         form.email.errors.append(_email_taken())
         return _registration_page(form), 422
     except services.AccountError as error:
         _misc_error(form, error)
         return _registration_page(form), 422
-    sent = _send_confirmation(user, form.next.data)
-    session["registered"] = {"email": user.email, "sent": sent}
+    session["registered"] = {"email": user.email}
     return redirect(url_for("accounts.registered"), 303)
 
 
@@ -283,9 +262,8 @@ def registered():
     return render_template(
         "accounts/registered.html",
         email=registered_["email"],
-        sent=registered_["sent"],
         duration=_duration(_max_age("confirm")),
-        outbox_only=isinstance(_mailer(), OutboxMailer),
+        outbox_only=isinstance(current_app.extensions["mailer"], FileMailer),
     )
 
 
@@ -327,7 +305,7 @@ def resend_confirmation():
         return render_template("accounts/resend.html", form=form), 422
     user = services.unconfirmed_user(db.session, form.email.data)
     if user is not None:
-        _send_confirmation(user)
+        services.send_mail(db.session, _outbox(), _confirmation()(user), now())
     return render_template("accounts/resend.html", form=form, sent=True)
 
 
@@ -343,7 +321,7 @@ def forgot_password():
         return render_template("accounts/forgot.html", form=form), 422
     user = services.active_user_by_email(db.session, form.email.data)
     if user is not None:
-        _send_password_reset(user)
+        services.send_mail(db.session, _outbox(), _password_reset(user), now())
     return render_template(
         "accounts/forgot.html", form=form, sent=True, duration=_duration(_max_age("reset"))
     )
@@ -448,9 +426,14 @@ def invite():
     if not form.validate():
         return _account_page(422, invitation_form=form)
     max_age = _max_age("invitation")
+
+    def mail(invitation: Invitation, token: str):
+        link = mail_url("accounts.invitation", token=token)
+        return services.invitation_mail(invitation, link=link, max_age=max_age)
+
     try:
-        invitation, token = services.invite(
-            db.session, current_user, form.email.data, now(), max_age
+        invitation, _token = services.invite(
+            db.session, current_user, form.email.data, now(), max_age, mail, _outbox()
         )
     except services.EmailTaken:
         form.email.errors.append(
@@ -463,26 +446,7 @@ def invite():
     except services.AccountError as error:
         _misc_error(form, error)
         return _account_page(422, invitation_form=form)
-    try:
-        services.send_invitation(
-            _mailer(),
-            invitation,
-            link=mail_url("accounts.invitation", token=token),
-            max_age=max_age,
-            now=now(),
-        )
-    except MailNotSent:
-        log.exception("invitation %s not sent", invitation.id)
-        flash(
-            _(
-                "The invitation to %(email)s is saved, but the mail could not be sent. "
-                "Invite the address again in a few minutes.",
-                email=invitation.email,
-            ),
-            "error",
-        )
-    else:
-        flash(_("Invitation sent to %(email)s.", email=invitation.email))
+    flash(_("The invitation to %(email)s is on its way.", email=invitation.email))
     return redirect(url_for("accounts.account"), 303)
 
 

@@ -1,8 +1,9 @@
 """Use cases around accounts: staff accounts, client organizations and their users.
 
-Each function that changes something receives the session (and the mailer and
-the time where it needs them) and commits once; mail is sent after the commit,
-so a mail server that is down never loses what was saved.
+Each function that changes something receives the session (and the outbox and
+the time where it needs them) and commits once; mail is written to the outbox
+in the same transaction, so a rolled-back change mails nothing and a committed
+one is delivered by the mail job, however slow the mail server is.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -23,7 +25,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import formatting
 from portal.i18n import LOCALES
-from portal.mail.services import Mailer, deliver, render_mail
+from portal.mail.outbox import Outbox
+from portal.mail.services import Mail, render_mail
 from portal.models import ROLES, Invitation, Organization, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -216,12 +219,19 @@ def _commit_new_account(session: Session, email: str) -> None:
         raise EmailTaken(email) from None
 
 
-def register(session: Session, registration: Registration, now: datetime) -> User:
+def register(
+    session: Session,
+    registration: Registration,
+    now: datetime,
+    confirmation: Callable[[User], Mail] | None = None,
+    outbox: Outbox | None = None,
+) -> User:
     """Create the organization and its owner, unconfirmed, and commit.
 
-    The owner signs in once they follow the confirmation link. Raises
-    :class:`EmailTaken` for an address that has an account (confirmed or not),
-    :class:`AccountError` for any other detail at fault.
+    The owner signs in once they follow the confirmation link: ``confirmation``
+    writes its mail, which goes into ``outbox`` with the account, in one
+    transaction. Raises :class:`EmailTaken` for an address that has an account
+    (confirmed or not), :class:`AccountError` for any other detail at fault.
     """
     email = normalize_email(registration.email)
     _check_person(registration.name, email, registration.password)
@@ -250,6 +260,13 @@ def register(session: Session, registration: Registration, now: datetime) -> Use
         email_confirmed_at=None,
     )
     session.add_all([organization, owner])
+    if confirmation is not None and outbox is not None:
+        try:
+            session.flush()  # the link names the account's id
+        except IntegrityError:
+            session.rollback()
+            raise EmailTaken(email) from None
+        outbox.put(session, confirmation(owner), now)
     _commit_new_account(session, email)
     return owner
 
@@ -370,11 +387,18 @@ def token_hash(token: str) -> str:
 
 
 def invite(
-    session: Session, owner: User, email: str, now: datetime, max_age: int
+    session: Session,
+    owner: User,
+    email: str,
+    now: datetime,
+    max_age: int,
+    mail: Callable[[Invitation, str], Mail] | None = None,
+    outbox: Outbox | None = None,
 ) -> tuple[Invitation, str]:
     """Invite ``email`` to the owner's organization; commit; return the invitation and its token.
 
-    The token goes in the mail and is never stored (only its hash). Inviting an
+    The token goes in the mail (``mail(invitation, token)``, put in ``outbox``
+    with the invitation) and is never stored (only its hash). Inviting an
     address again replaces the earlier link, which stops working. Raises
     :class:`EmailTaken` for an address that has an account (invitations are
     for new accounts), :class:`AccountError` for no address or a non-owner.
@@ -397,10 +421,13 @@ def invite(
     if invitation is None:
         invitation = Invitation(organization_id=owner.organization_id, email=email)
         session.add(invitation)
-    invitation.invited_by_id = owner.id
+    invitation.invited_by = owner
     invitation.token_hash = token_hash(token)
     invitation.created_at = now
     invitation.expires_at = now + timedelta(seconds=max_age)
+    if mail is not None and outbox is not None:
+        session.flush()
+        outbox.put(session, mail(invitation, token), now)
     session.commit()
     return invitation, token
 
@@ -475,15 +502,10 @@ def duration(seconds: int, locale: str) -> str:
     return formatting.digits(text, locale)
 
 
-def send_confirmation(
-    mailer: Mailer, user: User, *, link: str, max_age: int, fallback_locale: str, now: datetime
-) -> None:
-    """Mail ``user`` the ``link`` that confirms their address, in their language.
-
-    Raises :class:`portal.mail.services.MailNotSent` when the mailer cannot take it.
-    """
+def confirmation_mail(user: User, *, link: str, max_age: int, fallback_locale: str) -> Mail:
+    """The mail with the ``link`` that confirms ``user``'s address, in their language."""
     locale = mail_locale(user, fallback_locale)
-    mail = render_mail(
+    return render_mail(
         "confirm_email",
         locale,
         to=user.email,
@@ -493,15 +515,12 @@ def send_confirmation(
         link=link,
         duration=duration(max_age, locale),
     )
-    deliver(mailer, mail, now)
 
 
-def send_password_reset(
-    mailer: Mailer, user: User, *, link: str, max_age: int, fallback_locale: str, now: datetime
-) -> None:
-    """Mail ``user`` the ``link`` that sets a new password, in their language."""
+def password_reset_mail(user: User, *, link: str, max_age: int, fallback_locale: str) -> Mail:
+    """The mail with the ``link`` that sets a new password, in ``user``'s language."""
     locale = mail_locale(user, fallback_locale)
-    mail = render_mail(
+    return render_mail(
         "reset_password",
         locale,
         to=user.email,
@@ -510,16 +529,13 @@ def send_password_reset(
         link=link,
         duration=duration(max_age, locale),
     )
-    deliver(mailer, mail, now)
 
 
-def send_invitation(
-    mailer: Mailer, invitation: Invitation, *, link: str, max_age: int, now: datetime
-) -> None:
-    """Mail the invitee the ``link`` to join, in the organization's language."""
+def invitation_mail(invitation: Invitation, *, link: str, max_age: int) -> Mail:
+    """The mail with the ``link`` to join, in the organization's language."""
     organization = invitation.organization
     locale = organization.language
-    mail = render_mail(
+    return render_mail(
         "invitation",
         locale,
         to=invitation.email,
@@ -528,4 +544,9 @@ def send_invitation(
         link=link,
         duration=duration(max_age, locale),
     )
-    deliver(mailer, mail, now)
+
+
+def send_mail(session: Session, outbox: Outbox, mail: Mail, now: datetime) -> None:
+    """Put ``mail`` (a new confirmation link, a password link) in the outbox and commit."""
+    outbox.put(session, mail, now)
+    session.commit()

@@ -6,6 +6,7 @@ the services and the engine computed; nothing here computes money.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -21,10 +22,9 @@ from portal.billing.pdf import PdfDocument, render_pdf
 from portal.catalog.detail import plan_quotas
 from portal.catalog.services import catalog_version
 from portal.catalog.wording import line_label, number, number_plain, speaking, term_name, text
-from portal.clock import now
 from portal.extensions import db
 from portal.i18n import LOCALES, RIGHT_TO_LEFT
-from portal.mail.services import deliver, render_mail
+from portal.mail.services import Mail, render_mail
 from portal.models import Document, Order, SubscriptionPeriod, User
 from portal.plans import Catalog, Plan, PlanError, Quote, Savings, Term, savings
 from portal.plans.pricing import Line
@@ -82,6 +82,10 @@ def billing_error_message(error: services.BillingError) -> str:
         "payment_confirming": _(
             "This order is paid by card already; the confirmation is on its way, and the period "
             "starts as soon as it arrives."
+        ),
+        "order_paid_otherwise": _(
+            "This order is paid already, by card: the invoice is not to be paid, and nothing "
+            "was recorded."
         ),
         "bill_to_incomplete": _(
             "An invoice names your organization by its tax number and legal address: add them "
@@ -288,15 +292,15 @@ def _mail_locale(user: User) -> str:
     return user.locale or (organization.language if organization else None) or "en"
 
 
-def send_invoice_mail(document: Document, user: User) -> None:
-    """Mail ``user`` the invoice, with its PDF, in their language."""
+def invoice_mail(document: Document, user: User) -> Mail:
+    """The mail of the invoice ``document`` to ``user``, with its PDF, in their language."""
     locale = _mail_locale(user)
     order = document.order
     with speaking(locale):
         title = order_title(order)
         total = formatting.money(services.order_total(order), order.currency, locale)
         due = formatting.day(document.due_on, locale)
-    mail = render_mail(
+    return render_mail(
         "invoice",
         locale,
         to=user.email,
@@ -310,38 +314,68 @@ def send_invoice_mail(document: Document, user: User) -> None:
         due=due,
         link=_order_link(order),
     )
-    deliver(current_app.extensions["mailer"], mail, now())
 
 
 def _order_link(order: Order) -> str:
     return portal_link("billing.order", order_id=order.id)
 
 
-def send_reminder_mail(period: SubscriptionPeriod, today: date) -> None:
-    """Mail the organization's owners that ``period`` ends soon, with how to renew."""
-    days_left = services.as_period(period).days_to_end(today)
-    organization = period.organization
-    owners = [u for u in organization.users if u.org_role == "owner" and u.active] or [
-        u for u in organization.users if u.active
-    ]
-    for owner in owners:
-        locale = _mail_locale(owner)
-        with speaking(locale):
-            plan = period_title(period)
-            end = formatting.day(period.last_day, locale)
-            renew_by = formatting.day(period.last_day + timedelta(days=1), locale)
-        mail = render_mail(
-            "renewal_reminder",
-            locale,
-            to=owner.email,
-            to_name=owner.name,
-            plan=plan,
-            end=end,
-            renew_by=renew_by,
-            days=days_left,
-            link=_account_link(),
-        )
-        deliver(current_app.extensions["mailer"], mail, now())
+def reminder_mails(today: date) -> Callable[[services.DueReminder], list[Mail]]:
+    """The mails of a due reminder, one per reader, for :func:`services.send_reminders`.
+
+    A reminder says the same to every reader of one language about the same plan,
+    end and days left (it names no person), so each such text is rendered once a run.
+    """
+    texts: dict[tuple, tuple[str, str]] = {}
+    link = _account_link()
+
+    def mails(reminder: services.DueReminder) -> list[Mail]:
+        out = []
+        for reader in reminder.recipients:
+            key = (
+                reader.locale,
+                reminder.catalog,
+                reminder.catalog_version,
+                reminder.plan,
+                reminder.last_day,
+                reminder.days_left,
+            )
+            if key not in texts:
+                mail = _reminder_mail(reminder, reader.locale, link)
+                texts[key] = (mail.subject, mail.text)
+            subject, text_ = texts[key]
+            out.append(
+                Mail(
+                    to=reader.email,
+                    to_name=reader.name,
+                    subject=subject,
+                    text=text_,
+                    language=reader.locale,
+                    template="renewal_reminder",
+                )
+            )
+        return out
+
+    return mails
+
+
+def _reminder_mail(reminder: services.DueReminder, locale: str, link: str) -> Mail:
+    catalog = catalog_version(db.session, reminder.catalog, reminder.catalog_version)
+    plan = catalog.plans.get(reminder.plan)
+    with speaking(locale):
+        plan_name = text(plan.name, catalog) if plan else reminder.plan
+        end = formatting.day(reminder.last_day, locale)
+        renew_by = formatting.day(reminder.last_day + timedelta(days=1), locale)
+    return render_mail(
+        "renewal_reminder",
+        locale,
+        to="",
+        plan=plan_name,
+        end=end,
+        renew_by=renew_by,
+        days=reminder.days_left,
+        link=link,
+    )
 
 
 def _account_link() -> str:

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from portal.accounts.access import sign_in_first, staff_required
 from portal.billing import bp, services
@@ -32,6 +33,7 @@ from portal.billing.presentation import (
     document_kind,
     document_state,
     gateway,
+    invoice_mail,
     labels_for,
     order_description,
     order_state,
@@ -39,7 +41,6 @@ from portal.billing.presentation import (
     payment_details_missing,
     portal_link,
     render_document_pdf,
-    send_invoice_mail,
     upgrade_label,
 )
 from portal.catalog.current import current_catalog
@@ -47,7 +48,6 @@ from portal.catalog.services import catalog_version
 from portal.catalog.wording import error_message, locale_code
 from portal.clock import now, today_in
 from portal.extensions import csrf, db, htmx
-from portal.mail.services import MailNotSent
 from portal.plans import PlanError, savings
 
 log = logging.getLogger(__name__)
@@ -273,31 +273,21 @@ def bank_transfer(order_id: int):
             today=today_in(catalog.timezone),
             due_days=current_app.config["INVOICE_DUE_DAYS"],
             now=now(),
+            mail=lambda document: invoice_mail(document, current_user),
+            outbox=current_app.extensions["outbox"],
         )
     except services.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
-    if not issued:
-        # A second click, or a reload: the invoice stands, mailed once already.
-        return redirect(url_for("billing.order", order_id=found.id), 303)
-    try:
-        send_invoice_mail(document, current_user)
-    except MailNotSent:
-        log.exception("invoice %s not mailed", document.number)
+    if issued:
         flash(
             _(
-                "Invoice %(number)s is ready below; we could not mail it just now.",
-                number=document.number,
-            )
-        )
-    else:
-        flash(
-            _(
-                "Invoice %(number)s is issued and mailed to %(email)s.",
+                "Invoice %(number)s is issued; it is on its way to %(email)s.",
                 number=document.number,
                 email=current_user.email,
             )
         )
+    # A second click, or a reload: the invoice stands, mailed once already.
     return redirect(url_for("billing.order", order_id=found.id), 303)
 
 
@@ -446,6 +436,10 @@ def stripe_webhook():
     except PaymentUnavailable:
         log.exception("Stripe could not be asked about event %s", event.id)
         return {"error": {"code": "stripe_unavailable", "message": "Try again later"}}, 503
+    except OperationalError:
+        # A deadlock or a lock that waited too long: nothing was recorded, Stripe sends it again.
+        log.exception("event %s not recorded: the database was busy", event.id)
+        return {"error": {"code": "database_busy", "message": "Try again later"}}, 503
     log.info("Stripe event %s %s: %s", event.id, event.type, outcome)
     return {"received": True, "outcome": outcome}, 200
 

@@ -16,6 +16,7 @@ Functions that change something take the session and commit once, except
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -24,11 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.billing.gateway import CheckoutSession, Event, StripeGateway
+from portal.billing.gateway import CheckoutSession, Event, PaymentUnavailable, StripeGateway
+from portal.mail.outbox import Outbox
+from portal.mail.services import Mail
 from portal.models import (
     Document,
     DocumentSequence,
@@ -37,6 +40,7 @@ from portal.models import (
     RenewalReminder,
     StripeEvent,
     SubscriptionPeriod,
+    User,
 )
 from portal.plans import Catalog, PlanError, Quote, Term, parse_quote_request, quote
 from portal.plans.money import round_money, to_minor_units
@@ -422,16 +426,56 @@ def _bill_to(organization: Organization) -> dict:
     }
 
 
+def claim_payment_method(session: Session, order: Order, method: str) -> None:
+    """Decide that ``order`` is paid by ``method`` (``card``, ``bank-transfer``), once.
+
+    One conditional UPDATE decides, in the caller's transaction: of a card
+    payment and an invoice asked for at the same moment, the one whose update
+    goes first wins and the other waits for it, then finds the method taken.
+    Raises :class:`BillingError` ``order_closed``, ``paying_by_card`` or
+    ``paying_by_invoice`` (after rolling back).
+    """
+    claimed = session.execute(
+        update(Order)
+        .where(
+            Order.id == order.id,
+            Order.status == "pending_payment",
+            or_(Order.payment_method.is_(None), Order.payment_method == method),
+        )
+        .values(payment_method=method)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        order.payment_method = method
+        return
+    session.rollback()
+    session.refresh(order)
+    if order.status != "pending_payment":
+        raise BillingError("order_closed", order)
+    raise BillingError(
+        "paying_by_card" if order.payment_method == "card" else "paying_by_invoice", order
+    )
+
+
 def issue_invoice(
-    session: Session, order: Order, *, today: date, due_days: int, now: datetime
+    session: Session,
+    order: Order,
+    *,
+    today: date,
+    due_days: int,
+    now: datetime,
+    mail: Callable[[Document], Mail] | None = None,
+    outbox: Outbox | None = None,
 ) -> tuple[Document, bool]:
     """The bank-transfer invoice of ``order``: issued once, numbered, due in ``due_days``.
 
-    Returns the invoice and whether it was issued now; asking again returns the
-    same invoice and False. Raises :class:`BillingError` ``order_closed`` for an
-    order no longer awaiting payment, ``paying_by_card`` when it was sent to
-    card checkout already, and ``bill_to_incomplete`` while the organization
-    lacks the tax number or legal address an invoice names its payer by.
+    ``mail(document)`` is its mail (with the PDF), put in ``outbox`` in the
+    invoice's own transaction. Returns the invoice and whether it was issued
+    now; asking again returns the same invoice and False. Raises
+    :class:`BillingError` ``order_closed`` for an order no longer awaiting
+    payment, ``paying_by_card`` when it is paid by card (even if that was decided
+    a moment ago, in a parallel request), and ``bill_to_incomplete`` while the
+    organization lacks the tax number or legal address an invoice names its payer by.
     """
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
@@ -440,9 +484,7 @@ def issue_invoice(
         return existing, False
     if not can_be_invoiced(order.organization):
         raise BillingError("bill_to_incomplete", order)
-    if order.stripe_session_id is not None:
-        raise BillingError("paying_by_card", order)
-    order.payment_method = "bank-transfer"
+    claim_payment_method(session, order, "bank-transfer")
     document = Document(
         kind="invoice",
         number=next_number(session, "invoice"),
@@ -457,6 +499,9 @@ def issue_invoice(
     )
     session.add(document)
     try:
+        session.flush()
+        if mail is not None and outbox is not None:
+            outbox.put(session, mail(document), now)
         session.commit()
     except IntegrityError:
         # A second click won the race: the order has its invoice, and no number was lost.
@@ -516,18 +561,27 @@ def mark_invoice_paid(
     """Staff record the bank transfer of invoice ``document_id``: the period starts.
 
     Marking it again changes nothing. Raises :class:`BillingError`
-    ``no_such_invoice`` or ``invoice_closed`` (expired or void: the order was
-    cancelled, and a new order must be placed).
+    ``no_such_invoice``, ``invoice_closed`` (expired or void: the order was
+    cancelled, and a new order must be placed) or ``order_paid_otherwise`` (the
+    order was paid by card meanwhile). The order's row is locked first, as the
+    webhook's fulfilment locks it, so the two never both pay one order.
     """
-    document = session.scalars(
-        select(Document).where(Document.id == document_id).with_for_update()
-    ).one_or_none()
-    if document is None or document.kind != "invoice":
+    found = session.get(Document, document_id)
+    if found is None or found.kind != "invoice":
         raise BillingError("no_such_invoice")
+    order = _locked_order(session, found.order_id)
+    document = session.scalars(
+        select(Document)
+        .where(Document.id == document_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     if document.status == "paid":
         return document
+    if order.status in ("paid", "fulfilled", "refunded") or order.payment_method == "card":
+        raise BillingError("order_paid_otherwise", order)
     if document.status != "open":
-        raise BillingError("invoice_closed", document.order)
+        raise BillingError("invoice_closed", order)
     document.status = "paid"
     document.paid_at = now
     document.paid_by_id = staff_user_id
@@ -594,6 +648,9 @@ def fulfil(
     if order.kind == "upgrade" and order.previous_period is not None:
         order.previous_period.ended_on = order.coverage_start - timedelta(days=1)
     if method == "card":
+        for document in _documents_of(session, order):
+            if document.kind == "invoice" and document.status == "open":
+                document.status = "void"  # paid by card: the invoice is not to be paid too
         session.add(
             Document(
                 kind="receipt",
@@ -690,6 +747,30 @@ def start_card_payment(
         raise BillingError("order_closed", order)
     if "invoice" in order_documents(session, order):
         raise BillingError("paying_by_invoice", order)
+    claim_payment_method(session, order, "card")
+    session.commit()  # decided before Stripe is asked, so an invoice asked meanwhile is refused
+    try:
+        return _checkout_for(session, gateway, order, params)
+    except PaymentUnavailable:
+        # Stripe made no session: bank transfer is open to the client again.
+        session.rollback()
+        session.execute(
+            update(Order)
+            .where(
+                Order.id == order.id,
+                Order.payment_method == "card",
+                Order.stripe_session_id.is_(None),
+            )
+            .values(payment_method=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        raise
+
+
+def _checkout_for(
+    session: Session, gateway: StripeGateway, order: Order, params: dict
+) -> CheckoutSession:
     # A session made before is read back, not created again: the idempotency key would
     # refuse a second create whose parameters differ (the client switched language).
     checkout = (
@@ -755,26 +836,45 @@ def handle_event(session: Session, gateway: StripeGateway, event: Event, now: da
         session.rollback()
         return "duplicate"
     outcome = "ignored"
-    if event.type in HANDLED_EVENTS and event.session_id:
-        checkout = gateway.checkout_session(event.session_id)
-        order = (
-            session.scalars(select(Order).where(Order.stripe_session_id == checkout.id)).first()
-            if checkout is not None
-            else None
-        )
-        if order is None:
-            outcome = "unknown_session"
-        else:
-            record.order_id = order.id
-            outcome = apply_checkout(session, order, checkout, event.type, now)
-    record.outcome = outcome
     try:
+        if event.type in HANDLED_EVENTS and event.session_id:
+            checkout = gateway.checkout_session(event.session_id)
+            found = (
+                session.scalars(
+                    select(Order.id).where(Order.stripe_session_id == checkout.id)
+                ).first()
+                if checkout is not None
+                else None
+            )
+            if found is None:
+                outcome = "unknown_session"
+            else:
+                # Another event of the same session waits here until this one commits,
+                # then finds the order as this one left it.
+                order = _locked_order(session, found)
+                record.order_id = order.id
+                outcome = apply_checkout(session, order, checkout, event.type, now)
+        record.outcome = outcome
         session.commit()
     except IntegrityError:
         # The same event, or the same order's fulfilment, committed by a parallel delivery.
         session.rollback()
         return "duplicate"
+    except BaseException:
+        session.rollback()
+        raise
     return outcome
+
+
+def _locked_order(session: Session, order_id: int) -> Order:
+    """Order ``order_id`` read afresh and locked until the commit (on PostgreSQL; SQLite
+    lets one writer at a time anyway)."""
+    return session.scalars(
+        select(Order)
+        .where(Order.id == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
 
 
 def reconcile(session: Session, gateway: StripeGateway, now: datetime) -> list[tuple[Order, str]]:
@@ -796,8 +896,9 @@ def reconcile(session: Session, gateway: StripeGateway, now: datetime) -> list[t
         if checkout is None:
             results.append((order, "unknown_session"))
             continue
-        outcome = apply_checkout(session, order, checkout, None, now)
         try:
+            order = _locked_order(session, order.id)
+            outcome = apply_checkout(session, order, checkout, None, now)
             session.commit()
         except IntegrityError:
             session.rollback()
@@ -815,81 +916,199 @@ def reminder_due(period: SubscriptionPeriod, today: date) -> int | None:
     The nearest threshold not yet passed: a run missed on the 30th day before
     sends the 30-day reminder on a later day, until the 7-day one takes over.
     """
-    days = as_period(period).days_to_end(today)
-    if days < 0 or period.ended_on is not None:
+    if period.ended_on is not None:
         return None
-    due = [threshold for threshold in REMINDER_DAYS if days <= threshold]
+    return _threshold(as_period(period).days_to_end(today))
+
+
+def _threshold(days_to_end: int) -> int | None:
+    if days_to_end < 0:
+        return None
+    due = [threshold for threshold in REMINDER_DAYS if days_to_end <= threshold]
     return min(due) if due else None
 
 
-def reminders_to_send(session: Session, today: date) -> list[tuple[SubscriptionPeriod, int]]:
-    """Periods whose reminder is due today and not sent, unless already renewed."""
-    horizon = today + timedelta(days=max(REMINDER_DAYS))
-    candidates = session.scalars(
-        select(SubscriptionPeriod)
-        .where(
-            SubscriptionPeriod.ended_on.is_(None),
-            SubscriptionPeriod.end >= today,
-            SubscriptionPeriod.end <= horizon,
-        )
-        .order_by(SubscriptionPeriod.end, SubscriptionPeriod.id)
-    )
-    due = []
-    for period in candidates:
-        threshold = reminder_due(period, today)
-        if threshold is None:
-            continue
-        sent = session.scalars(
-            select(RenewalReminder).where(
-                RenewalReminder.period_id == period.id, RenewalReminder.days_before <= threshold
-            )
-        ).first()
-        if sent is not None or _renewed(session, period):
-            continue
-        due.append((period, threshold))
-    return due
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str
+    locale: str
 
 
-def _renewed(session: Session, period: SubscriptionPeriod) -> bool:
-    """A later period of the same catalog follows it (paid renewal or upgrade)."""
-    return (
-        session.scalars(
-            select(SubscriptionPeriod.id).where(
-                SubscriptionPeriod.organization_id == period.organization_id,
-                SubscriptionPeriod.catalog == period.catalog,
-                SubscriptionPeriod.id != period.id,
-                SubscriptionPeriod.start > period.start,
-            )
-        ).first()
-        is not None
-    )
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder to mail: the period it is about, as plain values, and who reads it."""
+
+    period_id: int
+    organization: str
+    catalog: str
+    catalog_version: int
+    plan: str
+    last_day: date
+    days_left: int
+    days_before: int
+    recipients: tuple[Recipient, ...]
 
 
 def send_reminders(
     session: Session,
     today: date,
     now: datetime,
-    send: Callable[[SubscriptionPeriod, int], None],
-) -> list[tuple[SubscriptionPeriod, int]]:
-    """Mail each due reminder once: recorded, then ``send``, then committed.
+    mails_for: Callable[[DueReminder], list],
+    outbox,
+    batch: int = 1000,
+) -> list[DueReminder]:
+    """Put each due reminder's mail in the outbox once, ``batch`` periods at a time.
 
-    The record is written before the mail goes, so a parallel run waits on it
-    and then finds it taken; if ``send`` raises, the record is rolled back and
-    the next run tries again. Running twice a day sends nothing twice.
+    Periods are read in batches by id, as columns; the reminders and their mail
+    of a batch are written together and committed once, so a run that stops
+    half-way keeps what it committed and the next run goes on from there. Each
+    reminder is recorded (``period_id``, ``days_before`` unique), so running
+    twice, or two runs at once, mails nothing twice: a batch that meets the
+    other run's rows is read again and sends only what is left. A period that
+    was renewed (a later period of the same catalog follows it) is not reminded of.
     """
-    sent = []
-    for period, days_before in reminders_to_send(session, today):
-        session.add(RenewalReminder(period_id=period.id, days_before=days_before, sent_at=now))
-        try:
-            session.flush()
-        except IntegrityError:
-            session.rollback()
-            continue
-        try:
-            send(period, days_before)
-        except Exception:
-            session.rollback()
-            raise
-        session.commit()
-        sent.append((period, days_before))
-    return sent
+    reminded: list[DueReminder] = []
+    after_id = 0
+    while True:
+        rows = _reminder_candidates(session, today, after_id, batch)
+        if not rows:
+            return reminded
+        after_id = rows[-1].id
+        for _attempt in range(3):
+            due = _due_reminders(session, rows, today)
+            if due:
+                session.execute(
+                    insert(RenewalReminder),
+                    [
+                        {"period_id": r.period_id, "days_before": r.days_before, "sent_at": now}
+                        for r in due
+                    ],
+                )
+                outbox.put_all(session, (m for r in due for m in mails_for(r)), now)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # another run reminded some of them meanwhile: read again
+                continue
+            reminded.extend(due)
+            break
+
+
+def _reminder_candidates(session: Session, today: date, after_id: int, limit: int) -> list:
+    horizon = today + timedelta(days=max(REMINDER_DAYS))
+    return list(
+        session.execute(
+            select(
+                SubscriptionPeriod.id,
+                SubscriptionPeriod.organization_id,
+                SubscriptionPeriod.catalog,
+                SubscriptionPeriod.plan,
+                SubscriptionPeriod.term,
+                SubscriptionPeriod.start,
+                SubscriptionPeriod.end,
+                Order.catalog_version,
+            )
+            .join(Order, Order.id == SubscriptionPeriod.order_id)
+            .where(
+                SubscriptionPeriod.ended_on.is_(None),
+                SubscriptionPeriod.end >= today,
+                SubscriptionPeriod.end <= horizon,
+                SubscriptionPeriod.id > after_id,
+            )
+            .order_by(SubscriptionPeriod.id)
+            .limit(limit)
+        )
+    )
+
+
+def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminder]:
+    """Of the candidate ``rows``, the reminders due today and not yet sent, with their
+    readers: three queries for the whole batch."""
+    thresholds = {}
+    for row in rows:
+        days_to_end = Period(row.plan, _term(row.term), row.start, row.end).days_to_end(today)
+        threshold = _threshold(days_to_end)
+        if threshold is not None:
+            thresholds[row.id] = (threshold, days_to_end)
+    if not thresholds:
+        return []
+    sent = dict(
+        session.execute(
+            select(RenewalReminder.period_id, func.min(RenewalReminder.days_before))
+            .where(RenewalReminder.period_id.in_(thresholds))
+            .group_by(RenewalReminder.period_id)
+        ).all()
+    )
+    due = [
+        row
+        for row in rows
+        if row.id in thresholds and sent.get(row.id, REMINDER_DAYS[0] + 1) > thresholds[row.id][0]
+    ]
+    organizations = {row.organization_id for row in due}
+    latest_start = {
+        (organization_id, catalog): start
+        for organization_id, catalog, start in session.execute(
+            select(
+                SubscriptionPeriod.organization_id,
+                SubscriptionPeriod.catalog,
+                func.max(SubscriptionPeriod.start),
+            )
+            .where(SubscriptionPeriod.organization_id.in_(organizations))
+            .group_by(SubscriptionPeriod.organization_id, SubscriptionPeriod.catalog)
+        )
+    }
+    due = [row for row in due if latest_start[(row.organization_id, row.catalog)] <= row.start]
+    readers = _reminder_readers(session, {row.organization_id for row in due})
+    return [
+        DueReminder(
+            period_id=row.id,
+            organization=readers[row.organization_id][0],
+            catalog=row.catalog,
+            catalog_version=row.catalog_version,
+            plan=row.plan,
+            last_day=row.end,
+            days_left=thresholds[row.id][1],
+            days_before=thresholds[row.id][0],
+            recipients=readers[row.organization_id][1],
+        )
+        for row in due
+    ]
+
+
+def _reminder_readers(
+    session: Session, organization_ids: set[int]
+) -> dict[int, tuple[str, tuple[Recipient, ...]]]:
+    """Each organization's name and who reads its reminders: its active owners, else every
+    active user; in their language, else the organization's."""
+    people: dict[int, tuple[str, list, list]] = {}
+    if not organization_ids:
+        return {}
+    for row in session.execute(
+        select(
+            Organization.id,
+            Organization.name,
+            Organization.language,
+            User.email,
+            User.name.label("user_name"),
+            User.locale,
+            User.org_role,
+        )
+        .join(User, User.organization_id == Organization.id)
+        .where(Organization.id.in_(organization_ids), User.active.is_(True))
+        .order_by(Organization.id, User.id)
+    ):
+        _name, owners, everyone = people.setdefault(row.id, (row.name, [], []))
+        reader = Recipient(row.email, row.user_name, row.locale or row.language or "en")
+        everyone.append(reader)
+        if row.org_role == "owner":
+            owners.append(reader)
+    return {
+        organization_id: (name, tuple(owners or everyone))
+        for organization_id, (name, owners, everyone) in people.items()
+    }
+
+
+@functools.cache
+def _term(code: str) -> Term:
+    return Term.parse(code)

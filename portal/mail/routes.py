@@ -1,52 +1,61 @@
-"""The staff outbox: mail the portal wrote to ``instance/outbox/`` instead of sending it."""
+"""The staff outbox: every mail the portal wrote, waiting, sent or given up, and sending again."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from portal.accounts.access import staff_required
 from portal.catalog.current import current_catalog
-from portal.mail import bp, services
-
-
-def _outbox() -> Path:
-    return Path(current_app.config["OUTBOX_DIR"])
-
-
-def _smtp() -> services.SmtpMailer | None:
-    mailer = current_app.extensions["mailer"]
-    return mailer if isinstance(mailer, services.SmtpMailer) else None
+from portal.clock import now
+from portal.extensions import db
+from portal.listing import ListQuery, page_of
+from portal.mail import bp, outbox
+from portal.mail.services import FileMailer, SmtpMailer
+from portal.models import OutboxMail
 
 
 @bp.get("/staff/outbox")
 @staff_required
-def outbox():
-    """Messages in the outbox, newest first; says so when mail goes through SMTP instead."""
+def outbox_list():
+    """The outbox, newest first, a page at a time: by state, and searched by recipient and
+    subject. Says where mail goes: an SMTP server, or ``.eml`` files."""
     catalog = current_catalog()
+    asked = ListQuery.from_args(request.args, {"status": outbox.LIST_STATES})
+    page = page_of(db.session, outbox.listed(asked.filters["status"], asked.search), asked)
+    mailer = current_app.extensions["mailer"]
     return render_template(
         "mail/outbox.html",
-        entries=services.outbox_entries(_outbox()),
-        smtp=_smtp(),
+        page=page,
+        counts=outbox.counts(db.session),
+        smtp=mailer if isinstance(mailer, SmtpMailer) else None,
+        folder=mailer.directory if isinstance(mailer, FileMailer) else None,
         timezone=catalog.timezone,
-        page_size=services.OUTBOX_PAGE_SIZE,
     )
 
 
-@bp.get("/staff/outbox/<name>")
+@bp.get("/staff/outbox/<id:mail_id>")
 @staff_required
-def message(name: str):
-    """One message as text: its headers and plain-text body; 404 for any other name."""
-    current_catalog()
-    found = services.outbox_message(_outbox(), name)
+def message(mail_id: int):
+    """One mail: its headers, its state and last error, and its text."""
+    catalog = current_catalog()
+    found = db.session.get(OutboxMail, mail_id)
     if found is None:
         abort(404)
-    return render_template(
-        "mail/message.html",
-        name=name,
-        message=found,
-        date=found["Date"].datetime if found["Date"] is not None else None,
-        text=services.text_of(found),
-        timezone=current_catalog().timezone,
-    )
+    return render_template("mail/message.html", mail=found, timezone=catalog.timezone)
+
+
+@bp.post("/staff/outbox/<id:mail_id>/send")
+@staff_required
+def send_again(mail_id: int):
+    """Send a mail again now: one that waits or was given up on, or a copy of one sent."""
+    current_catalog()
+    retry = current_app.extensions["outbox"].retry
+    sent = outbox.send_again(db.session, mail_id, now(), retry)
+    if sent is None:
+        abort(404)
+    if sent.id != mail_id:
+        flash(_("A copy of the mail to %(email)s is on its way.", email=sent.to_address))
+    else:
+        flash(_("The mail to %(email)s is on its way again.", email=sent.to_address))
+    return redirect(url_for("mail.message", mail_id=sent.id), 303)

@@ -1,30 +1,31 @@
-"""Sending e-mail: render a mail in its reader's language, compose it, hand it to a mailer.
+"""Mail as the portal writes it: rendered in its reader's language, composed, handed to a server.
 
-Two mailers share one protocol (``Mailer``): :class:`SmtpMailer` when ``MAIL_SERVER`` is
-set, else :class:`OutboxMailer`, which writes each message as an ``.eml`` file into
-``instance/outbox/`` so that the embedded default works with no mail server (staff read
-them at ``/staff/outbox``). ``create_app`` keeps the chosen one in
-``app.extensions["mailer"]``; use cases receive it as an argument.
+A use case renders a :class:`Mail` (:func:`render_mail`) and puts it in the
+outbox (:mod:`portal.mail.outbox`) in its own transaction; only the delivery
+job composes the message (:func:`compose`) and hands it to a mailer. Two
+mailers share one protocol (``Mailer``): :class:`SmtpMailer` when
+``MAIL_SERVER`` is set, else :class:`FileMailer`, which writes each message as
+an ``.eml`` file into ``instance/outbox/`` so that the embedded default works
+with no mail server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import email.errors
 import os
-import re
 import secrets
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
@@ -38,13 +39,21 @@ DEFAULT_SENDER = "portal@localhost"
 SMTP_TIMEOUT_SECONDS = 10.0
 # What a failed delivery raises: a refused connection, a timeout, a refusing server.
 DELIVERY_ERRORS = (OSError, smtplib.SMTPException)
-# The outbox's file names: the UTC time written (to the microsecond), then 64 random bits.
-OUTBOX_NAME = re.compile(r"\A\d{8}T\d{12}Z-[0-9a-f]{16}\.eml\Z")
-OUTBOX_PAGE_SIZE = 200
 
 
 class MailNotSent(RuntimeError):
-    """The mailer could not take the message (SMTP server down, outbox not writable)."""
+    """The mailer could not take the message.
+
+    ``permanent`` when trying again cannot help (the server refused the address
+    or the message, or cannot carry the address at all); ``server_lost`` when
+    the server could not be reached or went away, so that the mail after this
+    one would not go either.
+    """
+
+    def __init__(self, message: str, permanent: bool = False, server_lost: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.server_lost = server_lost
 
 
 @dataclass(frozen=True)
@@ -59,19 +68,26 @@ class Mail:
     language: str | None = None
     # (file name, MIME type such as "application/pdf", content)
     attachments: tuple[tuple[str, str, bytes], ...] = ()
+    # The template it was rendered from, for the staff outbox (``confirm_email``).
+    template: str | None = None
 
 
 class Mailer(Protocol):
-    """Takes a composed message for delivery; raises one of ``DELIVERY_ERRORS`` if it cannot."""
+    """Hands composed messages to a mail server, or writes them where staff read them."""
 
-    sender: str
-
-    def send(self, message: EmailMessage) -> None: ...
+    def connection(self) -> contextlib.AbstractContextManager[Callable[[EmailMessage], None]]:
+        """A ``send(message)`` that stays connected while the block lasts; ``send`` raises
+        :class:`MailNotSent` for a message that did not go."""
+        ...
 
 
 @dataclass(frozen=True)
 class SmtpMailer:
-    """Delivers through an SMTP server: plain, STARTTLS (``use_tls``) or SMTPS (``use_ssl``)."""
+    """Delivers through an SMTP server: plain, STARTTLS (``use_tls``) or SMTPS (``use_ssl``).
+
+    An address with a non-ASCII local part (``jürgen@example.com``) goes with
+    SMTPUTF8, which the server must offer; one that does not is a permanent failure.
+    """
 
     host: str
     port: int = 25
@@ -79,26 +95,95 @@ class SmtpMailer:
     use_ssl: bool = False
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    sender: str = DEFAULT_SENDER
     timeout: float = SMTP_TIMEOUT_SECONDS
 
-    def send(self, message: EmailMessage) -> None:
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Callable[[EmailMessage], None]]:
+        try:
+            smtp = self._connect()
+        except DELIVERY_ERRORS as error:
+            raise MailNotSent(
+                f"{self.host}:{self.port}: {_reason(error)}", server_lost=True
+            ) from error
+
+        def send(message: EmailMessage) -> None:
+            try:
+                smtp.send_message(message)
+            except DELIVERY_ERRORS as error:
+                raise MailNotSent(
+                    _reason(error),
+                    permanent=_is_permanent(error),
+                    server_lost=_server_lost(error),
+                ) from error
+
+        try:
+            yield send
+        finally:
+            # What was sent is sent: a server that answers QUIT badly changes nothing.
+            with contextlib.suppress(*DELIVERY_ERRORS):
+                smtp.quit()
+            smtp.close()
+
+    def _connect(self) -> smtplib.SMTP:
         if self.use_ssl:
-            connection = smtplib.SMTP_SSL(
+            smtp = smtplib.SMTP_SSL(
                 self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
             )
         else:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with connection as smtp:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.use_tls and not self.use_ssl:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password or "")
-            smtp.send_message(message)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _server_lost(error: Exception) -> bool:
+    """The connection is gone (a socket error, a server that hung up), not one message refused:
+    ``SMTPException`` is an ``OSError`` too, so the refusals are told apart first."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def _is_permanent(error: Exception) -> bool:
+    """A refusal that the same message meets again: a 5xx for the address or the message,
+    or an address that needs SMTPUTF8 on a server without it."""
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _message in error.recipients.values())
+    if isinstance(error, smtplib.SMTPDataError):
+        return error.smtp_code >= 500
+    return False
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return (
+            "the mail server does not offer SMTPUTF8, which an address with letters outside "
+            "ASCII before the @ needs"
+        )
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "; ".join(
+            f"{address} refused: {code} {message.decode(errors='replace')}"
+            for address, (code, message) in error.recipients.items()
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{error.smtp_code} {_text(error.smtp_error)}"
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 @dataclass(frozen=True)
-class OutboxMailer:
+class FileMailer:
     """Writes each message as an ``.eml`` file into ``directory`` instead of sending it.
 
     The name is the UTC time of writing and 16 random hex digits
@@ -109,11 +194,19 @@ class OutboxMailer:
     """
 
     directory: Path
-    sender: str = DEFAULT_SENDER
     clock: Callable[[], datetime] = utc_now
 
-    def send(self, message: EmailMessage) -> None:
-        self.write(message)
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Callable[[EmailMessage], None]]:
+        def send(message: EmailMessage) -> None:
+            try:
+                self.write(message)
+            except OSError as error:
+                raise MailNotSent(
+                    f"{self.directory}: {_reason(error)}", server_lost=True
+                ) from error
+
+        yield send
 
     def write(self, message: EmailMessage) -> Path:
         """Write ``message`` and return the path of its file."""
@@ -122,7 +215,7 @@ class OutboxMailer:
         descriptor, partial = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".part")
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                handle.write(message.as_bytes(policy=policy.SMTP))
+                handle.write(message_bytes(message))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(partial, self.directory / name)
@@ -133,9 +226,8 @@ class OutboxMailer:
         return self.directory / name
 
 
-def mailer_from_config(config: Mapping) -> Mailer:
-    """An :class:`SmtpMailer` when ``MAIL_SERVER`` is set, else an :class:`OutboxMailer`."""
-    sender = config.get("MAIL_FROM") or DEFAULT_SENDER
+def mailer_from_config(config: Mapping) -> SmtpMailer | FileMailer:
+    """An :class:`SmtpMailer` when ``MAIL_SERVER`` is set, else a :class:`FileMailer`."""
     if config.get("MAIL_SERVER"):
         return SmtpMailer(
             host=config["MAIL_SERVER"],
@@ -144,9 +236,9 @@ def mailer_from_config(config: Mapping) -> Mailer:
             use_ssl=bool(config.get("MAIL_USE_SSL")),
             username=config.get("MAIL_USERNAME") or None,
             password=config.get("MAIL_PASSWORD") or None,
-            sender=sender,
+            timeout=float(config.get("MAIL_TIMEOUT_SECONDS") or SMTP_TIMEOUT_SECONDS),
         )
-    return OutboxMailer(directory=Path(config["OUTBOX_DIR"]), sender=sender)
+    return FileMailer(directory=Path(config["OUTBOX_DIR"]))
 
 
 class MailPolicy(policy.EmailPolicy):
@@ -166,23 +258,54 @@ class MailPolicy(policy.EmailPolicy):
 
 
 MAIL_POLICY = MailPolicy()
+# On the wire and in files: lines end in CRLF, as RFC 5322 says.
+WIRE_POLICY = MAIL_POLICY.clone(linesep="\r\n")
 
 
-def compose(mail: Mail, sender: str, now: datetime) -> EmailMessage:
-    """The message of ``mail`` from ``sender``, dated ``now`` (aware).
+def message_id(sender: str) -> str:
+    """A new Message-ID on the sender's domain (``<…@kbs.example>``), without asking DNS
+    for this host's name as ``email.utils.make_msgid`` would."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return f"<{secrets.token_hex(16)}@{domain}>"
 
-    Headers outside ASCII (a Russian subject, a name) are encoded by the
-    ``email`` package (RFC 2047); the text is UTF-8, quoted-printable, so that
+
+def recipient(address: str, name: str | None = None) -> Address:
+    """``address`` as a header address: a non-ASCII domain in its ASCII (IDNA) form when the
+    local part is ASCII, so that no SMTPUTF8 is needed for it."""
+    local, _, domain = address.rpartition("@")
+    if not local or not domain:
+        raise ValueError(f"{address!r} has no local part and domain")
+    if local.isascii() and not domain.isascii():
+        domain = domain.encode("idna").decode("ascii")
+    return Address(display_name=name or "", username=local, domain=domain)
+
+
+def needs_smtputf8(address: str) -> bool:
+    """Whether ``address`` can only travel with SMTPUTF8: letters outside ASCII before the @."""
+    return not address.rpartition("@")[0].isascii()
+
+
+def compose(mail: Mail, sender: str, date: datetime, message_id: str) -> EmailMessage:
+    """The message of ``mail`` from ``sender``, dated ``date`` (aware), with ``message_id``.
+
+    The same arguments compose the same message, so a mail sent again carries the
+    Message-ID it had. Headers outside ASCII (a Russian subject, a name) are encoded
+    by the ``email`` package (RFC 2047); the text is UTF-8, quoted-printable, so that
     it passes any server, 8BITMIME or not. An HTML version goes as an alternative.
+    Raises :class:`MailNotSent` (permanent) for an address no message can carry.
     """
-    message = EmailMessage(policy=MAIL_POLICY)
+    smtputf8 = needs_smtputf8(mail.to)
+    message = EmailMessage(policy=MAIL_POLICY.clone(utf8=True) if smtputf8 else MAIL_POLICY)
+    try:
+        message["To"] = recipient(mail.to, mail.to_name)
+    except (email.errors.MessageError, ValueError, UnicodeError) as error:
+        raise MailNotSent(
+            f"{mail.to!r} is not an address mail can go to", permanent=True
+        ) from error
     message["Subject"] = mail.subject
     message["From"] = sender
-    message["To"] = Address(display_name=mail.to_name or "", addr_spec=mail.to)
-    message["Date"] = format_datetime(now.astimezone(UTC))
-    # The sender's domain: make_msgid would otherwise ask DNS for this host's name.
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    message["Message-ID"] = make_msgid(domain=domain)
+    message["Date"] = format_datetime(date.astimezone(UTC))
+    message["Message-ID"] = message_id
     message.set_content(mail.text, charset="utf-8", cte="quoted-printable")
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
@@ -195,12 +318,9 @@ def compose(mail: Mail, sender: str, now: datetime) -> EmailMessage:
     return message
 
 
-def deliver(mailer: Mailer, mail: Mail, now: datetime) -> None:
-    """Compose ``mail`` and hand it to ``mailer``; raises :class:`MailNotSent` if it cannot."""
-    try:
-        mailer.send(compose(mail, mailer.sender, now))
-    except DELIVERY_ERRORS as error:
-        raise MailNotSent(f"mail to {mail.to} not sent: {error}") from error
+def message_bytes(message: EmailMessage) -> bytes:
+    """The message as it goes on the wire: CRLF lines, UTF-8 headers where it needs SMTPUTF8."""
+    return message.as_bytes(policy=WIRE_POLICY.clone(utf8=message.policy.utf8))
 
 
 def render_mail(
@@ -238,52 +358,8 @@ def render_mail(
         html=html,
         language=locale,
         attachments=attachments,
+        template=name,
     )
-
-
-@dataclass(frozen=True)
-class OutboxEntry:
-    """A message in the outbox, as the staff list shows it."""
-
-    name: str
-    date: datetime | None
-    to: str
-    subject: str
-
-
-def outbox_entries(directory: Path, limit: int = OUTBOX_PAGE_SIZE) -> list[OutboxEntry]:
-    """The newest ``limit`` messages of the outbox, newest first (by the time in their names)."""
-    if not directory.is_dir():
-        return []
-    names = sorted((p.name for p in directory.iterdir() if OUTBOX_NAME.match(p.name)), reverse=True)
-    entries = []
-    for name in names[:limit]:
-        with (directory / name).open("rb") as handle:
-            headers = BytesParser(policy=policy.default).parse(handle, headersonly=True)
-        date = headers["Date"]
-        entries.append(
-            OutboxEntry(
-                name=name,
-                date=date.datetime if date is not None else None,
-                to=str(headers["To"] or ""),
-                subject=str(headers["Subject"] or ""),
-            )
-        )
-    return entries
-
-
-def outbox_message(directory: Path, name: str) -> EmailMessage | None:
-    """The message filed under ``name``; None for a name that is not an outbox file's.
-
-    Only names the outbox itself gives are read, so no path can reach outside it.
-    """
-    if not OUTBOX_NAME.match(name):
-        return None
-    path = directory / name
-    if not path.is_file():
-        return None
-    with path.open("rb") as handle:
-        return BytesParser(policy=policy.default).parse(handle)
 
 
 def text_of(message: EmailMessage) -> str:

@@ -69,6 +69,9 @@ class LiveServer:
                 "SECRET_KEY": f"browser-tests-{catalog}",
                 "PORTAL_CATALOG": catalog,
                 "CATALOG_REFRESH_SECONDS": 0,
+                # Its own queue beside its own database: the jobs of one portal never run
+                # against another's.
+                "JOBS_SQLITE": str(database.parent / "jobs.sqlite3"),
                 **settings,
             }
         )
@@ -86,8 +89,11 @@ class LiveServer:
             target=self._server.serve_forever, name=f"live-{catalog}", daemon=True
         )
         self._thread.start()
+        # As the README's first command serves it: jobs (mail delivery) in this process.
+        self.app.extensions["jobs"].start_in_process()
 
     def stop(self) -> None:
+        self.app.extensions["jobs"].stop_in_process()
         self._server.shutdown()
         self._thread.join(timeout=10)
         self._server.server_close()

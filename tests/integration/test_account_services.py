@@ -1,33 +1,24 @@
 """Use cases of client accounts against both databases: registration, links that work once,
-invitations, members; and the mail they send, through a mailer passed in."""
+invitations, members; and the mail they write, into an outbox passed in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.accounts import services, tokens
-from portal.mail.services import text_of
-from portal.models import Invitation, User
+from portal.mail.outbox import Outbox, mail_of
+from portal.mail.services import compose, text_of
+from portal.models import Invitation, OutboxMail, User
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 SECRET = "test-secret"
 PASSWORD = "correct horse battery"
 
 
-@dataclass
-class Sent:
-    """A mailer that keeps what it is given: the fake a use case receives in a test."""
-
-    sender: str = "portal@test.example"
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    def send(self, message: EmailMessage) -> None:
-        self.messages.append(message)
+OUTBOX = Outbox(sender="portal@test.example")
 
 
 def registration(email="owner@acme.example", language="uk", **person) -> services.Registration:
@@ -238,32 +229,51 @@ def test_mail_is_written_in_the_users_language_else_the_organizations_else_the_f
     assert services.mail_locale(staff, "ru") == "ru"
 
 
-def test_the_confirmation_mail_goes_to_the_mailer_it_is_given(app, session):
-    user = services.register(session, registration(language="ru"), NOW)
-    mailer = Sent()
-    services.send_confirmation(
-        mailer,
-        user,
-        link="https://portal.example/confirm/t",
-        max_age=172800,
-        fallback_locale="en",
-        now=NOW,
+def confirmation(user):
+    return services.confirmation_mail(
+        user, link="https://portal.example/confirm/t", max_age=172800, fallback_locale="en"
     )
-    (message,) = mailer.messages
+
+
+def outbox_mails(session) -> list[OutboxMail]:
+    return list(session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
+
+
+def test_registering_writes_the_confirmation_into_the_outbox_with_the_account(app, session):
+    user = services.register(session, registration(language="ru"), NOW, confirmation, OUTBOX)
+    (mail,) = outbox_mails(session)
+    assert (mail.to_address, mail.to_name, mail.language) == (user.email, "Olena", "ru")
+    assert mail.template == "confirm_email"
+    message = compose(mail_of(mail), mail.sender, mail.created_at, mail.message_id)
     assert message["From"] == "portal@test.example"
     assert message["To"].addresses[0].addr_spec == "owner@acme.example"
     assert message["Content-Language"] == "ru"
     assert message["Date"].datetime == NOW
+    assert message["Message-ID"] == mail.message_id
+    assert message["Message-ID"].endswith("@test.example>")
     assert "https://portal.example/confirm/t" in text_of(message)
     assert "2 дня" in text_of(message)
 
 
+def test_a_registration_refused_writes_no_mail(app, session):
+    services.register(session, registration(), NOW, confirmation, OUTBOX)
+    with pytest.raises(services.EmailTaken):
+        services.register(session, registration(name="Other"), NOW, confirmation, OUTBOX)
+    assert len(outbox_mails(session)) == 1
+
+
 def test_the_invitation_mail_is_in_the_organizations_language(app, session, owner):
     owner.organization.language = "fa"
-    invitation, token = services.invite(session, owner, "new@acme.example", NOW, 3600)
-    mailer = Sent()
-    services.send_invitation(mailer, invitation, link=f"https://p/{token}", max_age=3600, now=NOW)
-    (message,) = mailer.messages
-    assert message["Content-Language"] == "fa"
-    assert "Olena" in message["Subject"] and "Acme" in message["Subject"]
-    assert "۱ ساعت" in text_of(message)  # Persian digits
+
+    def mail(invitation, token):
+        return services.invitation_mail(invitation, link=f"https://p/{token}", max_age=3600)
+
+    _invitation, token = services.invite(
+        session, owner, "new@acme.example", NOW, 3600, mail, OUTBOX
+    )
+    (written,) = outbox_mails(session)
+    assert written.language == "fa"
+    assert written.to_address == "new@acme.example"
+    assert "Olena" in written.subject and "Acme" in written.subject
+    assert "۱ ساعت" in written.text  # Persian digits
+    assert f"https://p/{token}" in written.text

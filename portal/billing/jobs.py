@@ -1,0 +1,52 @@
+"""Billing's periodic jobs: the same code as ``flask billing remind|expire-invoices|reconcile``."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from portal.billing import services
+from portal.billing.presentation import gateway, reminder_mails
+from portal.catalog.current import current_catalog
+from portal.clock import now, today_in
+from portal.extensions import db
+from portal.jobs import Outcome, Schedule, job
+
+
+@job("billing.remind", label=_l("Renewal reminders"), schedule=Schedule.daily(6, 0))
+def remind() -> Outcome:
+    """Mail renewal reminders 30, 7 and 1 days before periods end; each one once."""
+    today = today_in(current_catalog().timezone)
+    sent = services.send_reminders(
+        db.session, today, now(), reminder_mails(today), current_app.extensions["outbox"]
+    )
+    lines = tuple(
+        f"reminded {reminder.organization}: {reminder.plan} ends {reminder.last_day} "
+        f"({reminder.days_before}-day reminder)"
+        for reminder in sent
+    )
+    return Outcome(f"{len(sent)} reminder(s) sent", lines)
+
+
+@job("billing.expire-invoices", label=_l("Expiring unpaid invoices"), schedule=Schedule.hourly(5))
+def expire_invoices() -> Outcome:
+    """Expire invoices unpaid after their due date and cancel their orders."""
+    expired = services.expire_invoices(
+        db.session, today=today_in(current_catalog().timezone), now=now()
+    )
+    lines = tuple(
+        f"{document.number} expired; order {document.order_id} cancelled" for document in expired
+    )
+    return Outcome(f"{len(expired)} invoice(s) expired", lines)
+
+
+@job(
+    "billing.reconcile", label=_l("Card payments checked with Stripe"), schedule=Schedule.hourly(35)
+)
+def reconcile() -> Outcome:
+    """Ask Stripe about orders still awaiting a card payment and fulfil the paid ones."""
+    if not current_app.config.get("STRIPE_SECRET_KEY"):
+        return Outcome("no Stripe configured: nothing to ask")
+    results = services.reconcile(db.session, gateway(), now())
+    lines = tuple(f"order {order.id}: {outcome}" for order, outcome in results)
+    return Outcome(f"{len(results)} order(s) checked", lines)

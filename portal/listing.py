@@ -1,0 +1,120 @@
+"""Lists that grow with data, as every staff list shows them: a page at a time, searchable.
+
+One query shape for all: the view builds a ``select`` with its joined loads
+(no query per row), :func:`page_of` runs it for one page and counts the
+whole, so a list costs the same few queries at 100 rows or at 100,000. The
+template includes ``_list_search.html`` and ``_pagination.html``; the search
+words, the filters and the page number live in the query string, so a list
+can be bookmarked, reloaded and shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+PAGE_SIZE = 50
+SEARCH_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a reader asked of a list: the words to find, the filters, the page (from 1)."""
+
+    search: str = ""
+    page: int = 1
+    filters: Mapping[str, str] = field(default_factory=dict)
+    # Each filter's value when the address names none: left out of the links.
+    defaults: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(
+        cls, args: Mapping[str, str], filters: Mapping[str, Sequence[str]] = ()
+    ) -> ListQuery:
+        """Read ``?q=…&page=…`` and the ``filters`` (name → allowed values; the first is the
+        default). A page that is no whole number is the first; an unknown filter value is
+        its default, so no address of a list can be an error."""
+        page = args.get("page", "1")
+        chosen = {}
+        for name, allowed in (filters or {}).items():
+            value = args.get(name, allowed[0])
+            chosen[name] = value if value in allowed else allowed[0]
+        return cls(
+            search=" ".join(args.get("q", "").split())[:SEARCH_LENGTH],
+            page=int(page) if page.isdigit() and 0 < int(page) < 10**9 else 1,
+            filters=chosen,
+            defaults={name: allowed[0] for name, allowed in (filters or {}).items()},
+        )
+
+    def args(self, **changes: Any) -> dict[str, str]:
+        """The query string of this list with ``changes`` (``page=2``), without defaults."""
+        values = {"q": self.search, "page": self.page, **self.filters, **changes}
+        defaults = {"q": "", "page": "1", **self.defaults}
+        return {k: str(v) for k, v in values.items() if str(v) != defaults.get(k)}
+
+    def on_page(self, page: int) -> ListQuery:
+        return replace(self, page=page)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list: its items and where it stands in the whole."""
+
+    items: list
+    query: ListQuery
+    total: int
+    size: int
+
+    @property
+    def number(self) -> int:
+        return self.query.page
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first_position(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last_position(self) -> int:
+        return self.first_position + len(self.items) - 1 if self.items else 0
+
+    @property
+    def previous(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+def matching(search: str, *columns: ColumnElement) -> ColumnElement[bool] | None:
+    """Rows where every word of ``search`` is in one of ``columns``, case aside (any
+    alphabet: SQLite's ``lower`` is given Python's, see ``portal.extensions``); None for no
+    words. ``%`` and ``_`` are searched for as themselves."""
+    words = search.split()
+    if not words:
+        return None
+    return and_(
+        *(or_(*(column.icontains(word, autoescape=True) for column in columns)) for word in words)
+    )
+
+
+def page_of(session: Session, query: Select, asked: ListQuery, size: int = PAGE_SIZE) -> ListPage:
+    """Page ``asked.page`` of ``query`` (already filtered and ordered): two queries.
+
+    A page past the end shows the last one.
+    """
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // size))
+    if asked.page > pages:
+        asked = asked.on_page(pages)
+    result = session.execute(query.limit(size).offset((asked.page - 1) * size))
+    items = list(result.scalars() if len(query.column_descriptions) == 1 else result.all())
+    return ListPage(items=items, query=asked, total=total, size=size)

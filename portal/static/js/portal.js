@@ -1,0 +1,29 @@
+// The portal's behaviour beyond htmx, served as a file: the Content-Security-Policy allows no
+// inline script. Loaded in <head>, before the page is drawn, so "js" styles apply at once.
+document.documentElement.classList.replace("no-js", "js");
+// Field errors arrive out of band; mark their fields invalid (or valid again) to match.
+document.addEventListener("htmx:afterSettle", function () {
+  document.querySelectorAll(".field-error").forEach(function (error) {
+    var field = document.querySelector('[aria-describedby~="' + error.id + '"]');
+    if (field) field.setAttribute("aria-invalid", error.textContent.trim() ? "true" : "false");
+  });
+});
+// A form that asks first (data-confirm) sends only when confirmed; a form posted once
+// waits for its answer with its buttons off, so a double click sends one request.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.hasAttribute("data-sent")) { event.preventDefault(); return; }  // a second click
+  var question = form.getAttribute("data-confirm");
+  if (question && !window.confirm(question)) { event.preventDefault(); return; }
+  if (form.method.toLowerCase() !== "post" || form.hasAttribute("hx-post")) return;
+  form.setAttribute("data-sent", "");
+  setTimeout(function () {  // after the browser has read the pressed button's value
+    form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+  });
+});
+// Back to a page kept in the browser's cache: its buttons work again.
+window.addEventListener("pageshow", function (event) {
+  if (!event.persisted) return;
+  document.querySelectorAll("form[data-sent]").forEach(function (form) { form.removeAttribute("data-sent"); });
+  document.querySelectorAll("form button").forEach(function (button) { button.disabled = false; });
+});
