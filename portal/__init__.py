@@ -43,6 +43,17 @@ def create_app(test_config: dict | None = None):
     compile_translations(ROOT / "translations", compiled)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
 
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Client address, scheme and host from X-Forwarded-* of that many proxies, no more:
+        # so limits count real clients, and nobody else can claim an address.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+
+    from portal import headers, logs
+
+    logs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
@@ -74,6 +85,7 @@ def create_app(test_config: dict | None = None):
     from portal.callbacks import bp as callbacks_bp
     from portal.catalog import bp as catalog_bp
     from portal.catalog.cli import catalog_cli
+    from portal.health import bp as health_bp
     from portal.jobs.cli import jobs_cli, worker_command
     from portal.mail.routes import bp as mail_bp
     from portal.translate import translate_cli
@@ -85,6 +97,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(callbacks_bp)
     app.register_blueprint(mail_bp)
     app.register_blueprint(billing_bp)
+    app.register_blueprint(health_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
     app.cli.add_command(sla_command)
@@ -98,5 +111,6 @@ def create_app(test_config: dict | None = None):
     for command in app.cli.commands.values():
         errors.explain_database_errors(command)
     register_template_helpers(app)
+    headers.init_app(app)
     jobs.init_app(app)
     return app

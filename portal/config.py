@@ -69,7 +69,30 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         # Links in mail are built on PORTAL_URL when set, never on a request's Host header.
         "PORTAL_URL": environ.get("PORTAL_URL", "").strip().rstrip("/") or None,
         "TOKEN_MAX_AGE_SECONDS": token_max_ages(environ.get("TOKEN_MAX_AGE_SECONDS", "")),
+        **serving_settings(environ),
         **billing_settings(environ),
+    }
+
+
+def serving_settings(environ: Mapping[str, str]) -> dict:
+    """How the portal sits behind a proxy and what it logs.
+
+    ``PROXY_HOPS``: how many proxies in front of the portal set ``X-Forwarded-For``,
+    ``-Proto``, ``-Host`` and ``-Port`` (0: none, the headers are ignored; 1: nginx
+    alone). ``MAX_CONTENT_LENGTH``: the largest request body in bytes (2 MiB), a larger
+    one answers 413. ``LOG_FORMAT``: ``json`` for one JSON object a line.
+    """
+    log_format = environ.get("LOG_FORMAT", "").strip().lower()
+    if log_format not in ("", "json", "text"):
+        raise ValueError(f"LOG_FORMAT: {log_format!r} is neither json nor text")
+    level = environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"LOG_LEVEL: {level!r} is not DEBUG, INFO, WARNING or ERROR")
+    return {
+        "PROXY_HOPS": _number(environ, "PROXY_HOPS", 0, 0, 5),
+        "MAX_CONTENT_LENGTH": _number(environ, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024, 1024, 2**40),
+        "LOG_FORMAT": log_format or None,
+        "LOG_LEVEL": level,
     }
 
 

@@ -6,16 +6,18 @@ A user's mistake answers a 4xx in the user's language; a fault of ours is logged
 from __future__ import annotations
 
 import functools
+import logging
 from urllib.parse import urlsplit
 
 import click
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext, lazy_gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError, ProgrammingError
 from werkzeug.exceptions import HTTPException
 
 from portal.api.documents import error_document
+from portal.catalog.wording import number
 from portal.converters import local_path
 from portal.plans import CatalogError, PlanError
 
@@ -50,7 +52,6 @@ def _form_page() -> str | None:
 HTTP_MESSAGES = {
     404: lazy_gettext("There is no such page."),
     405: lazy_gettext("This address does not take this kind of request."),
-    413: lazy_gettext("The request is too large."),
 }
 
 
@@ -58,9 +59,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         message = HTTP_MESSAGES.get(error.code, error.description)
+        if error.code == 413:
+            message = gettext(
+                "The request is too large: at most %(size)s MB can be sent at once.",
+                size=number(max(1, round(app.config["MAX_CONTENT_LENGTH"] / 2**20))),
+            )
         code = error.name.lower().replace(" ", "_")
-        # Too many tries: the form can be sent again after the wait, so lead back to it.
-        return _answer(error.code, code, str(message), retry=error.code == 429)
+        # Too many tries, or too much at once: the form can be sent again, so lead back to it.
+        return _answer(error.code, code, str(message), retry=error.code in (413, 429))
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -94,6 +100,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(ProgrammingError)
     def database_error(error):
         app.logger.exception("database error")
+        _without_the_database()
         text = str(error).lower()
         if "no such table" in text or "does not exist" in text:
             message = gettext(
@@ -102,6 +109,20 @@ def register(app: Flask) -> None:
         else:
             message = gettext("The database is not available right now. Try again in a minute.")
         return _answer(503, "database_unavailable", message)
+
+
+def _without_the_database() -> None:
+    """Let the error page render without a query: the session given up, the visitor shown
+    as signed out (the page would otherwise load the signed-in user from the database that
+    has just failed, and answer a bare 500 instead of this 503)."""
+    from portal.extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back
+        app_logger = logging.getLogger(__name__)
+        app_logger.debug("rollback after a database error failed", exc_info=True)
+    g._login_user = login_manager.anonymous_user()
 
 
 def explain_database_errors(command) -> None:

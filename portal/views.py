@@ -38,14 +38,6 @@ def catalog_part(template: str, **context) -> Markup:
     return rendering.parts.get_or_render(key, lambda: render_template(template, **context))
 
 
-def refuse_framing(response):
-    """No page of the portal shows inside another site's frame (clickjacking a Pay button)."""
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
-
-
 def brand() -> str:
     """The name in the header: the provider's, on every page that knows its catalog."""
     catalog = g.get("catalog")
@@ -76,7 +68,6 @@ def register_template_helpers(app: Flask) -> None:
         timezone, wording.locale_code(), clock.now()
     )
     app.after_request(remember_language)
-    app.after_request(refuse_framing)
 
     @app.template_filter("t")
     def localized(value: LocalizedText | None) -> str:

@@ -85,8 +85,12 @@ def make_app(database):
         return app
 
     yield make
-    # Empty every table (Core DELETE: published versions refuse ORM deletes by design).
-    for app in apps[:1]:
+    # Empty every table (Core DELETE: published versions refuse ORM deletes by design), with
+    # an app on the session's database (a test may have built one on another, or none).
+    on_session_database = [
+        app for app in apps if all(app.config.get(k) == v for k, v in database.items())
+    ]
+    for app in on_session_database[:1] or [create_app(_test_config(database))]:
         with app.app_context(), db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(sa.delete(table))

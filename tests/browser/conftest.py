@@ -155,12 +155,21 @@ def make_page(browser: Browser, request) -> Iterator[Callable[..., Page]]:
     """
     contexts = []
     pages: list[Page] = []
+    refused: list[str] = []
     _forget_failure_screenshots(request.node.name)
 
     def open_page(**options) -> Page:
         context = browser.new_context(**{"viewport": VIEWPORT, "locale": "en-US", **options})
         contexts.append(context)
         page = context.new_page()
+        # The Content-Security-Policy allows the portal's own files only: anything it
+        # refuses (an inline script or style, an eval) is a fault of the page.
+        page.on(
+            "console",
+            lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text
+            else None,
+        )
         pages.append(page)
         return page
 
@@ -170,6 +179,7 @@ def make_page(browser: Browser, request) -> Iterator[Callable[..., Page]]:
         _screenshot_failure(request.node.name, pages)
     for context in contexts:
         context.close()
+    assert refused == [], f"the page broke its Content-Security-Policy: {refused}"
 
 
 @pytest.fixture

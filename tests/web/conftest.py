@@ -166,7 +166,7 @@ _LINK = re.compile(r"https?://\S+")
 def visible_text(html: str) -> str:
     """What a person reads on a page: the body's text, without scripts, styles or tags,
     white space folded."""
-    body = html.split("<body", 1)[1]
+    body = re.split(r"<body[^>]*>", html, maxsplit=1)[1]
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", body, flags=re.S)
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
 

@@ -1,0 +1,55 @@
+"""Headers every answer carries: no framing, no sniffing, a referrer policy, and for pages a
+Content-Security-Policy that allows the portal's own scripts and styles only; HSTS over HTTPS."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, request
+
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
+# Two years, the length browsers' preload lists ask for.
+HSTS = "max-age=63072000; includeSubDomains"
+
+
+def content_security_policy(checkout_origin: str) -> str:
+    """Scripts, styles, fonts and images from the portal itself (htmx is served by it; no
+    inline script or style), never inside another site's frame; forms post to the portal,
+    and on to Stripe's Checkout (``checkout_origin``) after paying by card."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+            f"form-action 'self' {checkout_origin}",
+        ]
+    )
+
+
+def init_app(app: Flask) -> None:
+    base = app.config.get("STRIPE_API_BASE")
+    checkout = STRIPE_CHECKOUT
+    if base:
+        parts = urlsplit(base)
+        checkout = f"{parts.scheme}://{parts.netloc}"
+    policy = content_security_policy(checkout)
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Pages whose address carries a token set no-referrer themselves.
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if response.mimetype == "text/html":
+            # Only pages: a PDF viewer is a plugin that object-src 'none' would block.
+            headers.setdefault("Content-Security-Policy", policy)
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
