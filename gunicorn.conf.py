@@ -56,14 +56,16 @@ if os.environ.get("LOG_FORMAT", "").lower() == "json":
             }
         },
         "loggers": {
-            "gunicorn.error": {"handlers": ["stderr"], "level": loglevel.upper(), "propagate": False}
+            "gunicorn.error": {
+                "handlers": ["stderr"],
+                "level": loglevel.upper(),
+                "propagate": False,
+            }
         },
     }
 else:
     accesslog = "-"
-    access_log_format = (
-        '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
-    )
+    access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
 
 
 def post_worker_init(worker):

@@ -26,8 +26,17 @@ htmx = HTMX()
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
 login_manager.login_message = lazy_gettext("Please sign in to see this page.")
-# Limits count per client address; the storage comes from RATELIMIT_STORAGE_URI.
+# Limits count per client address; the storage comes from RATELIMIT_STORAGE_URI (Redis:
+# one count across every worker and instance). Each request takes its hit on the way in,
+# atomically, so a burst of requests at once cannot pass more than the limit.
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
+
+
+def give_back_hit() -> None:
+    """A request the view refused (a form sent back with a mistake) costs nothing of its
+    limits: the hit it took on the way in is given back."""
+    for taken in limiter.current_limits:
+        limiter.storage.incr(taken.key, taken.limit.get_expiry(), amount=-1)
 
 
 @event.listens_for(Engine, "connect")

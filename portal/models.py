@@ -28,7 +28,9 @@ from portal.extensions import db
 
 ROLES = ("client", "staff", "admin")
 STAFF_ROLES = frozenset({"staff", "admin"})
-ORG_ROLES = ("owner", "member")
+# An organization's people: its owner, members who may order and pay ("billing"), members.
+ORG_ROLES = ("owner", "billing", "member")
+PAYING_ROLES = frozenset({"owner", "billing"})
 CALLBACK_KINDS = ("callback", "quote")
 PREFERRED_TIMES = ("asap", "morning", "afternoon", "evening")
 
@@ -136,6 +138,8 @@ class User(UserMixin, db.Model):
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     org_role: Mapped[str | None] = mapped_column(String(16))
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Raised at each sign-out: every session signed in before it ends.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organization: Mapped[Organization | None] = relationship(back_populates="users")
 
@@ -148,21 +152,32 @@ class User(UserMixin, db.Model):
         return self.organization_id is not None and self.org_role == "owner"
 
     @property
+    def pays(self) -> bool:
+        """Orders, pays and cancels for the organization: its owner and billing members."""
+        return self.organization_id is not None and self.org_role in PAYING_ROLES
+
+    @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
 
     def get_id(self) -> str:
-        """The session's id of the user: the id and a fingerprint of the password hash.
+        """The session's id of the user: the id and a fingerprint of the password hash and
+        the session generation.
 
-        A new password changes the fingerprint, so every session signed in with
-        the old one ends (``portal.accounts.services.active_user`` refuses it).
+        A new password or a sign-out changes the fingerprint, so every session
+        signed in before ends (``portal.accounts.services.active_user`` refuses
+        it), a copied cookie included.
         """
         return f"{self.id}.{self.session_fingerprint}"
 
     @property
     def session_fingerprint(self) -> str:
-        # Of the salted hash, not the password: it tells nothing about the password.
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        # Of the salted hash, not the password: it tells nothing about the password. The
+        # generation joins it once raised, so sessions of before generations existed last.
+        seed = self.password_hash
+        if self.session_generation:
+            seed += f":{self.session_generation}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -186,6 +201,8 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # What the invitee becomes: a member, or a billing member who orders and pays.
+    org_role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
 
     organization: Mapped[Organization] = relationship()
     invited_by: Mapped[User | None] = relationship()

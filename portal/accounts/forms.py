@@ -19,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, Optional, ValidationError
 
 from portal import formatting
@@ -199,10 +200,32 @@ class EmailForm(FlaskForm):
     email = _email_field()
 
 
+# What each role of an organization's people may do, as the owner chooses them.
+MEMBER_ROLE_LABELS = {
+    "member": _l("Member: sees the account, orders and documents"),
+    "billing": _l("Billing: also orders, pays and cancels orders"),
+}
+ROLE_NAMES = {"owner": _l("Owner"), "billing": _l("Billing"), "member": _l("Member")}
+
+
+def _member_role_field(label) -> SelectField:
+    return SelectField(
+        label,
+        choices=[SelectChoice(value, label) for value, label in MEMBER_ROLE_LABELS.items()],
+        default="member",
+        validators=[AnyOf(services.MEMBER_ROLES, message=_l("Choose one of the roles."))],
+    )
+
+
 class InvitationForm(FlaskForm):
     email = _email_field(
         _l("E-mail of the person to invite"), missing=_l("Enter your colleague's e-mail address.")
     )
+    role = _member_role_field(_l("Joins as"))
+
+
+class MemberRoleForm(FlaskForm):
+    role = _member_role_field(_l("Role"))
 
 
 class NewPasswordForm(FlaskForm):

@@ -21,10 +21,12 @@ from flask_login import current_user, login_user, logout_user
 from portal.accounts import bp, services, tokens
 from portal.accounts.access import client_required, staff_required
 from portal.accounts.forms import (
+    ROLE_NAMES,
     AcceptInvitationForm,
     EmailForm,
     InvitationForm,
     LoginForm,
+    MemberRoleForm,
     NewPasswordForm,
     OrganizationForm,
     RegistrationForm,
@@ -104,6 +106,10 @@ def _ordering(next_path: str | None) -> bool:
 
 @bp.post("/logout")
 def logout():
+    """Sign out, on the server too: the session, and any copy of its cookie, stops working
+    (with the account's sessions in other browsers)."""
+    if current_user.is_authenticated:
+        services.sign_out_everywhere(db.session, current_user)
     logout_user()
     flash(_("You are signed out."))
     return redirect(home_url(), 303)
@@ -370,6 +376,8 @@ def _account_page(status: int = 200, profile_form=None, invitation_form=None):
         profile_form=profile_form,
         invitation_form=invitation_form,
         language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
+        role_names=ROLE_NAMES,
+        role_form=MemberRoleForm(formdata=None) if owner else None,
         billing=account_billing(organization.id, current_catalog(), today),
         today=today,
     )
@@ -433,7 +441,14 @@ def invite():
 
     try:
         invitation, _token = services.invite(
-            db.session, current_user, form.email.data, now(), max_age, mail, _outbox()
+            db.session,
+            current_user,
+            form.email.data,
+            now(),
+            max_age,
+            mail,
+            _outbox(),
+            role=form.role.data,
         )
     except services.EmailTaken:
         form.email.errors.append(
@@ -465,6 +480,29 @@ def remove_member(member_id: int):
         abort(404)
     flash(_("%(name)s no longer belongs to the organization.", name=removed.name))
     return redirect(url_for("accounts.account"), 303)
+
+
+@bp.post("/account/members/<id:member_id>/role")
+@client_required
+def member_role(member_id: int):
+    """The owner makes a member a billing member, or a plain member again."""
+    current_catalog()
+    if not current_user.is_owner:
+        abort(403, _("Only the organization's owner can change this."))
+    form = MemberRoleForm()
+    if not form.validate():
+        abort(400, _("Choose one of the roles."))
+    changed = services.set_member_role(db.session, current_user, member_id, form.role.data)
+    if changed is None:
+        abort(404)
+    flash(
+        _(
+            "%(name)s is now: %(role)s.",
+            name=changed.name,
+            role=str(ROLE_NAMES[changed.org_role]).lower(),
+        )
+    )
+    return redirect(url_for("accounts.account") + "#members-heading", 303)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -546,5 +584,6 @@ def staff_organization(organization_id: int):
         members=services.members(db.session, organization.id),
         invitations=services.pending_invitations(db.session, organization.id, now()),
         language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
+        role_names=ROLE_NAMES,
         timezone=catalog.timezone,
     )

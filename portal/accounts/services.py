@@ -18,7 +18,7 @@ from functools import cache
 from zoneinfo import available_timezones
 
 from babel.dates import format_timedelta
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -27,12 +27,14 @@ from portal import formatting
 from portal.i18n import LOCALES
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail, render_mail
-from portal.models import ROLES, Invitation, Organization, User
+from portal.models import ORG_ROLES, ROLES, Invitation, Organization, User
 
 MIN_PASSWORD_LENGTH = 8
 # Clients choose their own passwords on the web: longer than the staff's minimum.
 CLIENT_MIN_PASSWORD_LENGTH = 10
 PASSWORD_METHOD = "scrypt"
+# What an owner makes of the others: members, or billing members who order and pay.
+MEMBER_ROLES = tuple(role for role in ORG_ROLES if role != "owner")
 # Something@something.something, no spaces: the rest is the mail server's to judge.
 _EMAIL = re.compile(r"\A[^@\s]+@[^@\s.]+(\.[^@\s.]+)+\Z")
 
@@ -129,6 +131,17 @@ def active_user(session: Session, session_id: str) -> User | None:
     if user is None or not user.active or fingerprint != user.session_fingerprint:
         return None
     return user
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """End every session of ``user``, this one and any copy of its cookie, and commit."""
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
 
 
 def users(session: Session) -> list[User]:
@@ -366,14 +379,38 @@ def remove_member(session: Session, owner: User, member_id: int) -> User | None:
         return None
     if member_id == owner.id:
         raise AccountError("member", "the owner cannot remove themselves")
+    member = _member_of(session, owner, member_id)
+    if member is None:
+        return None
+    session.delete(member)
+    session.commit()
+    return member
+
+
+def _member_of(session: Session, owner: User, member_id: int) -> User | None:
+    """User ``member_id`` if they belong to the owner's organization and are not its owner."""
     member = session.get(User, member_id)
     if (
         member is None
         or member.organization_id != owner.organization_id
-        or member.org_role != "member"
+        or member.org_role not in MEMBER_ROLES
     ):
         return None
-    session.delete(member)
+    return member
+
+
+def set_member_role(session: Session, owner: User, member_id: int, role: str) -> User | None:
+    """The owner makes a member a billing member (orders, pays, cancels) or a plain member;
+    commits. None when ``member_id`` is no member of the owner's organization; raises
+    :class:`AccountError` for a role other than those two."""
+    if not owner.is_owner:
+        return None
+    if role not in MEMBER_ROLES:
+        raise AccountError("role", f"role must be one of {', '.join(MEMBER_ROLES)}")
+    member = _member_of(session, owner, member_id)
+    if member is None:
+        return None
+    member.org_role = role
     session.commit()
     return member
 
@@ -394,6 +431,7 @@ def invite(
     max_age: int,
     mail: Callable[[Invitation, str], Mail] | None = None,
     outbox: Outbox | None = None,
+    role: str = "member",
 ) -> tuple[Invitation, str]:
     """Invite ``email`` to the owner's organization; commit; return the invitation and its token.
 
@@ -408,6 +446,8 @@ def invite(
         raise AccountError("owner", "only an organization's owner invites")
     if not is_email(email):
         raise AccountError("email", f"{email!r} is not an e-mail address")
+    if role not in MEMBER_ROLES:
+        raise AccountError("role", f"role must be one of {', '.join(MEMBER_ROLES)}")
     if find_user(session, email) is not None:
         raise EmailTaken(email)
     token = secrets.token_urlsafe(32)
@@ -422,6 +462,7 @@ def invite(
         invitation = Invitation(organization_id=owner.organization_id, email=email)
         session.add(invitation)
     invitation.invited_by = owner
+    invitation.org_role = role
     invitation.token_hash = token_hash(token)
     invitation.created_at = now
     invitation.expires_at = now + timedelta(seconds=max_age)
@@ -484,7 +525,7 @@ def accept_invitation(
         created_at=now,
         active=True,
         organization_id=invitation.organization_id,
-        org_role="member",
+        org_role=invitation.org_role,
         email_confirmed_at=now,
     )
     invitation.accepted_at = now

@@ -95,6 +95,13 @@ def billing_error_message(error: services.BillingError) -> str:
     return messages[error.code]
 
 
+def not_a_payer_message() -> str:
+    return _(
+        "Orders are placed, paid and cancelled by the organization's owner and its billing "
+        "members. Ask your organization's owner to do it, or to make you a billing member."
+    )
+
+
 def gateway() -> StripeGateway:
     config = current_app.config
     return StripeGateway(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE"))

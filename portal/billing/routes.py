@@ -35,6 +35,7 @@ from portal.billing.presentation import (
     gateway,
     invoice_mail,
     labels_for,
+    not_a_payer_message,
     order_description,
     order_state,
     order_title,
@@ -90,6 +91,19 @@ def _client_order_or_404(order_id: int):
     order = services.organization_order(db.session, _client_organization_id(), order_id)
     if order is None:
         abort(404)
+    return order
+
+
+def _payers_only() -> None:
+    """Orders, payments and cancellations are the owner's and billing members' (403 for the
+    other members, who see the orders and documents)."""
+    if not current_user.pays:
+        abort(403, not_a_payer_message())
+
+
+def _payer_order_or_404(order_id: int):
+    order = _client_order_or_404(order_id)
+    _payers_only()
     return order
 
 
@@ -179,6 +193,7 @@ def new_order():
 def place_order():
     """Lock the quote into an order, unless its price changed since the summary was shown."""
     organization_id = _client_organization_id()
+    _payers_only()
     params = _order_params()
     try:
         priced = _price(params, organization_id)
@@ -249,7 +264,7 @@ def order_status(order_id: int):
 
 @bp.post("/orders/<id:order_id>/cancel")
 def cancel_order(order_id: int):
-    found = _client_order_or_404(order_id)
+    found = _payer_order_or_404(order_id)
     try:
         services.cancel_order(db.session, found, now())
     except services.BillingError as error:
@@ -262,7 +277,7 @@ def cancel_order(order_id: int):
 @bp.post("/orders/<id:order_id>/invoice")
 def bank_transfer(order_id: int):
     """Pay by bank transfer: issue the invoice and mail it to the person who asked."""
-    found = _client_order_or_404(order_id)
+    found = _payer_order_or_404(order_id)
     catalog = current_catalog()
     if "bank-transfer" not in _catalog_of(found).payment_methods:
         abort(404)
@@ -294,7 +309,7 @@ def bank_transfer(order_id: int):
 @bp.post("/orders/<id:order_id>/card")
 def card_payment(order_id: int):
     """Pay by card: to Stripe Checkout, with a session created once for the order."""
-    found = _client_order_or_404(order_id)
+    found = _payer_order_or_404(order_id)
     if not card_payment_available(found):
         abort(404)
     params = services.checkout_params(
@@ -453,4 +468,5 @@ def billing_helpers() -> dict:
         "document_state": document_state,
         "document_kind": document_kind,
         "upgrade_label": upgrade_label,
+        "not_a_payer_message": not_a_payer_message,
     }

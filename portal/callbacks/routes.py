@@ -19,7 +19,7 @@ from portal.catalog.comparison import read_choice
 from portal.catalog.current import current_catalog
 from portal.catalog.wording import choice_words, city_name, digits, enumeration, locale_code
 from portal.clock import now
-from portal.extensions import db, htmx, limiter
+from portal.extensions import db, give_back_hit, htmx, limiter
 from portal.models import CALLBACK_KINDS, CallbackRequest
 from portal.plans import Catalog
 
@@ -50,17 +50,13 @@ def form():
 
 
 @bp.post("/callback")
-# Counted when a request is taken: a form sent back with a mistake is no call asked for.
-@limiter.limit(
-    "10 per hour",
-    error_message=too_many_requests,
-    deduct_when=lambda response: response.status_code < 400,
-)
+@limiter.limit("10 per hour", error_message=too_many_requests)
 def submit():
     """Take the request: 303 to its confirmation (``HX-Redirect`` for htmx), or 422 and the form."""
     catalog = current_catalog()
     callback_form = CallbackForm(catalog=catalog)
     if not callback_form.validate():
+        give_back_hit()  # a form sent back with a mistake is no call asked for
         if callback_form.options.errors:
             callback_form.options.data = ""  # so that sending again works
         return _form_page(catalog, callback_form, 422)

@@ -166,9 +166,9 @@ def make_page(browser: Browser, request) -> Iterator[Callable[..., Page]]:
         # refuses (an inline script or style, an eval) is a fault of the page.
         page.on(
             "console",
-            lambda message: refused.append(message.text)
-            if "Content Security Policy" in message.text
-            else None,
+            lambda message: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
         )
         pages.append(page)
         return page

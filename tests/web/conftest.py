@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import Parser
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -189,8 +189,9 @@ def mails(outbox):
     def read() -> list[EmailMessage]:
         if not outbox.is_dir():
             return []
+        # As text: a mail to an address outside ASCII has UTF-8 in its headers.
         return [
-            BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            Parser(policy=policy.default).parsestr(path.read_text(encoding="utf-8"))
             for path in sorted(outbox.glob("*.eml"))
         ]
 

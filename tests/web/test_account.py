@@ -467,3 +467,75 @@ def test_an_htmx_request_signed_out_is_sent_to_sign_in_with_hx_redirect(client):
     response = client.get("/account", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response.headers["HX-Redirect"].startswith("/login?next=")
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def test_the_owner_makes_a_member_a_billing_member_and_back(app, forms, acme, page):
+    member = acme.members[0]
+    forms.sign_in(acme.owner.email)
+    made = forms.submit("/account", f"/account/members/{member.id}/role", {"role": "billing"})
+    assert made.status_code == 303
+    html = forms.client.get("/account?lang=en").get_data(as_text=True)
+    assert f'data-member="{member.id}" data-role="billing"' in html
+    forms.submit("/account", f"/account/members/{member.id}/role", {"role": "member"})
+    assert f'data-member="{member.id}" data-role="member"' in forms.client.get("/account").get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        pytest.param("owner", 400, id="nobody is made a second owner"),
+        pytest.param("admin", 400, id="nor anything else"),
+    ],
+)
+def test_only_member_and_billing_are_roles_an_owner_gives(forms, acme, role, status):
+    forms.sign_in(acme.owner.email)
+    member = acme.members[0]
+    answer = forms.submit("/account", f"/account/members/{member.id}/role", {"role": role})
+    assert answer.status_code == status
+
+
+def test_a_member_cannot_change_roles(form_client, app, acme):
+    member = form_client(app.test_client())
+    member.sign_in(acme.members[0].email, PASSWORD)
+    owner_id = acme.owner.id
+    answer = member.submit("/account", f"/account/members/{owner_id}/role", {"role": "member"})
+    assert answer.status_code == 403
+
+
+def test_the_role_of_another_organizations_member_is_not_the_owners_to_change(
+    forms, acme, make_organization
+):
+    other = make_organization("Globex", "owner@globex.example", members=["m@globex.example"])
+    forms.sign_in(acme.owner.email)
+    answer = forms.submit(
+        "/account", f"/account/members/{other.members[0].id}/role", {"role": "billing"}
+    )
+    assert answer.status_code == 404
+
+
+def test_a_colleague_invited_as_billing_joins_as_billing(app, forms, acme, mails, form_client):
+    forms.sign_in(acme.owner.email)
+    forms.submit(
+        "/account", "/account/invitations", {"email": "bills@acme.example", "role": "billing"}
+    )
+    link = link_in(mails()[-1])
+    newcomer = form_client(app.test_client())
+    joined = newcomer.submit(
+        link, link, {"name": "Bill", "password": PASSWORD, "password_again": PASSWORD}
+    )
+    assert joined.status_code == 303
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.email == "bills@acme.example")).one()
+        assert user.org_role == "billing" and user.pays
+
+
+def test_a_colleague_with_an_address_outside_ascii_is_invited(forms, acme, mails):
+    forms.sign_in(acme.owner.email)
+    answer = forms.submit("/account", "/account/invitations", {"email": "Ольга@Acme.example"})
+    assert answer.status_code == 303
+    assert mails()[-1]["To"].addresses[0].addr_spec == "ольга@acme.example"

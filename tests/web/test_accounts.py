@@ -169,6 +169,31 @@ def test_sign_out_is_a_post_and_ends_the_session(staff, forms):
     assert not signed_in(forms)
 
 
+def test_a_cookie_copied_before_signing_out_signs_nobody_in_after_it(app, staff, forms):
+    copied = forms.client.get_cookie("session").value
+    assert forms.submit("/", "/logout").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    answer = thief.get("/staff/callbacks")
+    assert answer.status_code == 302 and answer.location.startswith("/login")
+
+
+def test_signing_out_ends_the_accounts_sessions_in_other_browsers_too(
+    app, staff, forms, form_client
+):
+    other = form_client(app.test_client())
+    other.sign_in(staff.email)
+    assert other.client.get("/staff/callbacks").status_code == 200
+    forms.submit("/", "/logout")
+    assert other.client.get("/staff/callbacks").status_code == 302
+
+
+def test_after_signing_out_signing_in_again_works(staff, forms):
+    forms.submit("/", "/logout")
+    assert forms.sign_in(staff.email).status_code == 303
+    assert forms.client.get("/staff/callbacks").status_code == 200
+
+
 # --- the rate limit -------------------------------------------------------------------------
 
 

@@ -132,3 +132,76 @@ def test_unknown_orders_and_documents_are_404(app, make_organization, form_clien
     owner = form_client(app.test_client())
     owner.sign_in(acme.owner.email)
     assert owner.client.get(path).status_code == 404
+
+
+# --- who may order, pay and cancel: the owner and billing members ---------------------------
+
+PAYING_ROUTES = [
+    ("POST", "/orders/{order}/cancel"),
+    ("POST", "/orders/{order}/invoice"),
+    ("POST", "/orders/{order}/card"),
+]
+
+
+@pytest.fixture
+def acme_people(app, make_organization, form_client):
+    """Acme with an order awaiting payment, a member and a billing member signed in."""
+    acme = make_organization(
+        "Acme", "owner@acme.example", members=["member@acme.example", "bills@acme.example"]
+    )
+    owner = form_client(app.test_client())
+    owner.sign_in(acme.owner.email)
+    bills = acme.members[1]
+    owner.submit("/account", f"/account/members/{bills.id}/role", {"role": "billing"})
+    summary = owner.client.get("/orders/new?plan=optima&term=7m").get_data(as_text=True)
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', summary))
+    hidden.pop("csrf_token")
+    owner.submit("/orders/new?plan=optima&term=7m", "/orders", hidden)
+    with app.app_context():
+        order_id = db.session.scalars(select(Order.id)).one()
+    signed_in = {}
+    for name, person in (("member", acme.members[0]), ("billing", bills)):
+        signed_in[name] = form_client(app.test_client())
+        signed_in[name].sign_in(person.email)
+    return {"order": order_id, "hidden": hidden, **signed_in}
+
+
+@pytest.mark.parametrize(("method", "path"), PAYING_ROUTES, ids=[p for _, p in PAYING_ROUTES])
+def test_a_member_sees_the_order_but_cannot_pay_or_cancel_it(app, acme_people, method, path):
+    member = acme_people["member"]
+    order = acme_people["order"]
+    page = member.client.get(f"/orders/{order}?lang=en")
+    assert page.status_code == 200
+    assert "Orders are placed, paid and cancelled by the organization" in page.get_data(
+        as_text=True
+    )
+    refused = member.submit(f"/orders/{order}", path.format(order=order))
+    assert refused.status_code == 403
+    with app.app_context():
+        assert db.session.get(Order, order).status == "pending_payment"
+
+
+def test_a_member_cannot_place_an_order(app, acme_people):
+    member = acme_people["member"]
+    summary = member.client.get("/orders/new?plan=optima&term=12m&lang=en")
+    assert summary.status_code == 200
+    assert "data-confirm-order" not in summary.get_data(as_text=True)
+    hidden = {**acme_people["hidden"], "term": "12m"}
+    assert member.submit("/orders/new?plan=optima&term=12m", "/orders", hidden).status_code == 403
+
+
+def test_a_billing_member_cancels_the_organizations_order(app, acme_people):
+    billing = acme_people["billing"]
+    order = acme_people["order"]
+    response = billing.submit(f"/orders/{order}", f"/orders/{order}/cancel")
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Order, order).status == "cancelled"
+
+
+def test_a_billing_member_gets_the_invoice(app, acme_people):
+    billing = acme_people["billing"]
+    order = acme_people["order"]
+    assert billing.submit(f"/orders/{order}", f"/orders/{order}/invoice").status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Document.kind)).all() == ["invoice"]

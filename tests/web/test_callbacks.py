@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from portal import formatting
@@ -393,6 +394,42 @@ def test_forms_sent_back_with_a_mistake_do_not_use_up_the_hourly_limit(forms):
         assert wrong.status_code == 422
     taken = forms.client.post("/callback", data={**VALID, "csrf_token": token})
     assert taken.status_code == 303
+
+
+def burst(clients, count: int) -> list[int]:
+    """``count`` valid requests sent at the same moment, in turn through ``clients``."""
+    forms_ = [{"csrf_token": c.token("/callback?plan=optima"), **VALID} for c in clients]
+    start = threading.Barrier(count)
+    answers: list[int] = []
+
+    def send(index: int) -> None:
+        start.wait()
+        client = clients[index % len(clients)].client
+        answers.append(client.post("/callback", data=forms_[index % len(clients)]).status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(answers)
+
+
+def test_a_burst_of_twenty_requests_passes_ten(app, form_client):
+    answers = burst([form_client(app.test_client()) for _ in range(4)], 20)
+    assert answers == [303] * 10 + [429] * 10
+
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def test_the_limit_holds_across_workers_sharing_redis(make_app, form_client):
+    # What an earlier run of this test counted in Redis counts no more.
+    connection = redis.Redis.from_url(REDIS)
+    for key in connection.scan_iter("LIMITS:LIMITER/127.0.0.1/callbacks.submit/*"):
+        connection.delete(key)
+    workers = [form_client(make_app(RATELIMIT_STORAGE_URI=REDIS).test_client()) for _ in range(2)]
+    assert burst(workers, 20) == [303] * 10 + [429] * 10
 
 
 def test_a_double_click_on_the_form_asks_for_one_call(app, form_client):

@@ -433,6 +433,45 @@ def test_a_mail_server_that_is_down_loses_no_registration_and_the_mail_goes_once
         assert link_in(message).startswith("/confirm/")
 
 
+# --- addresses with letters outside ASCII --------------------------------------------------
+
+UNICODE_ADDRESS = "Jürgen@Müller.example"
+
+
+def test_an_address_outside_ascii_registers_and_is_confirmed_by_the_mailed_link(
+    make_app, form_client
+):
+    with smtp_server() as inbox:
+        app = make_app(MAIL_SERVER=inbox.host, MAIL_PORT=inbox.port)
+        forms = form_client(app.test_client())
+        assert register(forms, email=UNICODE_ADDRESS).status_code == 303
+        (message,) = inbox.messages()
+        assert message["To"].addresses[0].addr_spec == "jürgen@müller.example"
+        assert forms.client.get(link_in(message)).location == "/account"
+    assert stored_user(app, "jürgen@müller.example").email_confirmed_at == FIXED_NOW
+
+
+@pytest.mark.parametrize("path", ["/confirm/resend", "/password/forgot"])
+def test_new_links_go_to_an_address_outside_ascii(app, forms, mails, path):
+    assert register(forms, email=UNICODE_ADDRESS).status_code == 303
+    response = forms.submit(path, path, {"email": UNICODE_ADDRESS})
+    assert response.status_code == 200
+    assert [m["To"].addresses[0].addr_spec for m in mails()] == ["jürgen@müller.example"] * 2
+
+
+def test_a_mail_server_without_smtputf8_leaves_the_registration_and_says_why_to_staff(
+    make_app, form_client
+):
+    with smtp_server(smtputf8=False) as inbox:
+        app = make_app(MAIL_SERVER=inbox.host, MAIL_PORT=inbox.port)
+        assert register(form_client(app.test_client()), email=UNICODE_ADDRESS).status_code == 303
+        assert inbox.envelopes == []
+    with app.app_context():
+        (mail,) = db.session.scalars(select(OutboxMail)).all()
+        assert mail.status == "failed" and "SMTPUTF8" in mail.last_error
+    assert stored_user(app, "jürgen@müller.example") is not None
+
+
 # --- links are built on PORTAL_URL ------------------------------------------------------------
 
 
