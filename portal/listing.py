@@ -30,31 +30,42 @@ class ListQuery:
     filters: Mapping[str, str] = field(default_factory=dict)
     # Each filter's value when the address names none: left out of the links.
     defaults: Mapping[str, str] = field(default_factory=dict)
+    # The name of the page number in the address: two lists on one page need two.
+    page_key: str = "page"
 
     @classmethod
     def from_args(
-        cls, args: Mapping[str, str], filters: Mapping[str, Sequence[str]] = ()
+        cls,
+        args: Mapping[str, str],
+        filters: Mapping[str, Sequence[str]] | None = None,
+        page_key: str = "page",
     ) -> ListQuery:
         """Read ``?q=…&page=…`` and the ``filters`` (name → allowed values; the first is the
         default). A page that is no whole number is the first; an unknown filter value is
         its default, so no address of a list can be an error."""
-        page = args.get("page", "1")
+        filters = filters or {}
+        page = args.get(page_key, "1")
         chosen = {}
-        for name, allowed in (filters or {}).items():
+        for name, allowed in filters.items():
             value = args.get(name, allowed[0])
             chosen[name] = value if value in allowed else allowed[0]
         return cls(
             search=" ".join(args.get("q", "").split())[:SEARCH_LENGTH],
             page=int(page) if page.isdigit() and 0 < int(page) < 10**9 else 1,
             filters=chosen,
-            defaults={name: allowed[0] for name, allowed in (filters or {}).items()},
+            defaults={name: allowed[0] for name, allowed in filters.items()},
+            page_key=page_key,
         )
 
     def args(self, **changes: Any) -> dict[str, str]:
         """The query string of this list with ``changes`` (``page=2``), without defaults."""
         values = {"q": self.search, "page": self.page, **self.filters, **changes}
         defaults = {"q": "", "page": "1", **self.defaults}
-        return {k: str(v) for k, v in values.items() if str(v) != defaults.get(k)}
+        return {
+            (self.page_key if name == "page" else name): str(value)
+            for name, value in values.items()
+            if str(value) != defaults.get(name)
+        }
 
     def on_page(self, page: int) -> ListQuery:
         return replace(self, page=page)
@@ -94,16 +105,22 @@ class ListPage:
         return self.number + 1 if self.number < self.pages else None
 
 
-def matching(search: str, *columns: ColumnElement) -> ColumnElement[bool] | None:
-    """Rows where every word of ``search`` is in one of ``columns``, case aside (any
-    alphabet: SQLite's ``lower`` is given Python's, see ``portal.extensions``); None for no
-    words. ``%`` and ``_`` are searched for as themselves."""
+def matching(search: str, *fields) -> ColumnElement[bool] | None:
+    """Rows where every word of ``search`` is in one of ``fields``, case aside (any alphabet:
+    SQLite's ``lower`` is given Python's, see ``portal.extensions``); None for no words.
+
+    A field is a column, or a function of a word that returns a condition (an
+    organization whose users' addresses hold it). ``%`` and ``_`` are searched
+    for as themselves.
+    """
     words = search.split()
     if not words:
         return None
-    return and_(
-        *(or_(*(column.icontains(word, autoescape=True) for column in columns)) for word in words)
-    )
+
+    def found(field, word: str) -> ColumnElement[bool]:
+        return field(word) if callable(field) else field.icontains(word, autoescape=True)
+
+    return and_(*(or_(*(found(field, word) for field in fields)) for word in words))
 
 
 def page_of(session: Session, query: Select, asked: ListQuery, size: int = PAGE_SIZE) -> ListPage:

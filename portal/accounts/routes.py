@@ -38,6 +38,7 @@ from portal.clock import now, today_in
 from portal.converters import local_path
 from portal.extensions import db, limiter
 from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
+from portal.listing import ListQuery, page_of
 from portal.mail.services import FileMailer
 from portal.models import Invitation, Organization, User
 
@@ -378,7 +379,7 @@ def _account_page(status: int = 200, profile_form=None, invitation_form=None):
         language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
         role_names=ROLE_NAMES,
         role_form=MemberRoleForm(formdata=None) if owner else None,
-        billing=account_billing(organization.id, current_catalog(), today),
+        billing=account_billing(organization.id, current_catalog(), today, request.args),
         today=today,
     )
     response = make_response(html, status)
@@ -561,11 +562,13 @@ def _invitation_page(found: Invitation, form, failed: str | None = None) -> str:
 @bp.get("/staff/organizations")
 @staff_required
 def staff_organizations():
-    """Every client organization, newest first."""
+    """Client organizations, newest first, a page at a time; searched by name, tax number
+    and e-mail."""
     catalog = current_catalog()
+    asked = ListQuery.from_args(request.args)
     return render_template(
         "accounts/staff_organizations.html",
-        organizations=services.organizations(db.session),
+        page=page_of(db.session, services.organization_list(asked.search), asked),
         timezone=catalog.timezone,
     )
 

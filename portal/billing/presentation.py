@@ -24,6 +24,7 @@ from portal.catalog.services import catalog_version
 from portal.catalog.wording import line_label, number, number_plain, speaking, term_name, text
 from portal.extensions import db
 from portal.i18n import LOCALES, RIGHT_TO_LEFT
+from portal.listing import ListQuery, page_of
 from portal.mail.services import Mail, render_mail
 from portal.models import Document, Order, SubscriptionPeriod, User
 from portal.plans import Catalog, Plan, PlanError, Quote, Savings, Term, savings
@@ -431,8 +432,13 @@ class Subscription:
     downgrades: tuple[Plan, ...] = ()
 
 
-def account_billing(organization_id: int, catalog: Catalog, today: date) -> dict:
-    """Subscriptions with their renewal and upgrade offers, orders and documents."""
+# Orders and documents on the account page, a page at a time: the newest first.
+ACCOUNT_PAGE_SIZE = 10
+
+
+def account_billing(organization_id: int, catalog: Catalog, today: date, args) -> dict:
+    """Subscriptions with their renewal and upgrade offers, and a page of the orders and of
+    the documents (``?orders=N``, ``?documents=N``): the same few queries however many."""
     rows = services.periods(db.session, organization_id)
     latest = services.latest_of(rows, catalog.code)
     subscriptions = []
@@ -442,12 +448,18 @@ def account_billing(organization_id: int, catalog: Catalog, today: date) -> dict
         subscriptions.append(_subscription(row, catalog, latest, today))
     return {
         "subscriptions": subscriptions,
-        "orders": services.orders(db.session, organization_id),
-        "documents": [
-            d
-            for d in services.documents(db.session, organization_id)
-            if d.kind == "receipt" or d.status in ("open", "paid")
-        ],
+        "orders": page_of(
+            db.session,
+            services.order_list(organization_id),
+            ListQuery.from_args(args, page_key="orders"),
+            ACCOUNT_PAGE_SIZE,
+        ),
+        "documents": page_of(
+            db.session,
+            services.document_list(organization_id),
+            ListQuery.from_args(args, page_key="documents"),
+            ACCOUNT_PAGE_SIZE,
+        ),
     }
 
 

@@ -49,6 +49,7 @@ from portal.catalog.services import catalog_version
 from portal.catalog.wording import error_message, locale_code
 from portal.clock import now, today_in
 from portal.extensions import csrf, db, htmx
+from portal.listing import ListQuery, page_of
 from portal.plans import PlanError, savings
 
 log = logging.getLogger(__name__)
@@ -384,12 +385,16 @@ def document_pdf(document_id: int):
 @bp.get("/staff/invoices")
 @staff_required
 def staff_invoices():
-    current_catalog()
+    """Invoices awaiting a bank transfer (or paid), a page at a time; searched by number,
+    payer and tax number."""
+    catalog = current_catalog()
+    asked = ListQuery.from_args(request.args, {"status": services.INVOICE_STATES})
     html = render_template(
         "billing/staff_invoices.html",
-        open_invoices=services.open_invoices(db.session),
-        paid_invoices=services.recent_paid_invoices(db.session),
-        today=today_in(current_catalog().timezone),
+        page=page_of(
+            db.session, services.invoice_list(asked.filters["status"], asked.search), asked
+        ),
+        today=today_in(catalog.timezone),
         details_missing=not current_app.config["PROVIDER_PAYMENT_DETAILS"],
     )
     return _private(make_response(html))

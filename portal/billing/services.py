@@ -27,9 +27,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.billing.gateway import CheckoutSession, Event, PaymentUnavailable, StripeGateway
+from portal.listing import matching
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail
 from portal.models import (
@@ -88,11 +89,12 @@ class BillingError(ValueError):
 
 
 def periods(session: Session, organization_id: int) -> list[SubscriptionPeriod]:
-    """The organization's periods, latest first."""
+    """The organization's periods, latest first, each with its order (one query)."""
     return list(
         session.scalars(
             select(SubscriptionPeriod)
             .where(SubscriptionPeriod.organization_id == organization_id)
+            .options(joinedload(SubscriptionPeriod.order))
             .order_by(SubscriptionPeriod.end.desc(), SubscriptionPeriod.start.desc())
         )
     )
@@ -359,14 +361,12 @@ def organization_order(
     return order
 
 
-def orders(session: Session, organization_id: int) -> list[Order]:
-    """The organization's orders, newest first."""
-    return list(
-        session.scalars(
-            select(Order)
-            .where(Order.organization_id == organization_id)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-        )
+def order_list(organization_id: int):
+    """The organization's orders, newest first (a query to page through)."""
+    return (
+        select(Order)
+        .where(Order.organization_id == organization_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
     )
 
 
@@ -522,37 +522,37 @@ def organization_document(
     return document
 
 
-def documents(session: Session, organization_id: int) -> list[Document]:
-    """Invoices and receipts of the organization, newest first."""
-    return list(
-        session.scalars(
-            select(Document)
-            .where(Document.organization_id == organization_id)
-            .order_by(Document.issued_at.desc(), Document.id.desc())
+def document_list(organization_id: int):
+    """The organization's receipts, and its invoices open or paid (not the void or expired
+    ones: their orders were cancelled), newest first (a query to page through)."""
+    return (
+        select(Document)
+        .where(
+            Document.organization_id == organization_id,
+            or_(Document.kind == "receipt", Document.status.in_(("open", "paid"))),
         )
+        .order_by(Document.issued_at.desc(), Document.id.desc())
     )
 
 
-def open_invoices(session: Session) -> list[Document]:
-    """Invoices awaiting a bank transfer, the oldest due first (for staff)."""
-    return list(
-        session.scalars(
-            select(Document)
-            .where(Document.kind == "invoice", Document.status == "open")
-            .order_by(Document.due_on, Document.id)
-        )
-    )
+# The staff list of invoices: awaiting a transfer (the oldest due first), or paid (newest first).
+INVOICE_STATES = ("open", "paid")
 
 
-def recent_paid_invoices(session: Session, limit: int = 50) -> list[Document]:
-    return list(
-        session.scalars(
-            select(Document)
-            .where(Document.kind == "invoice", Document.status == "paid")
-            .order_by(Document.paid_at.desc())
-            .limit(limit)
-        )
+def invoice_list(status: str, search: str = ""):
+    """Invoices in ``status`` for staff, with who marked them paid loaded in the same query:
+    those whose number, payer or payer's tax number holds every word of ``search``."""
+    query = (
+        select(Document)
+        .where(Document.kind == "invoice", Document.status == status)
+        .options(joinedload(Document.paid_by))
     )
+    if status == "open":
+        query = query.order_by(Document.due_on, Document.id)
+    else:
+        query = query.order_by(Document.paid_at.desc(), Document.id.desc())
+    found = matching(search, Document.number, Document.bill_to_name, Document.bill_to_tax_number)
+    return query.where(found) if found is not None else query
 
 
 def mark_invoice_paid(

@@ -20,6 +20,7 @@ from portal.catalog.current import current_catalog
 from portal.catalog.wording import choice_words, city_name, digits, enumeration, locale_code
 from portal.clock import now
 from portal.extensions import db, give_back_hit, htmx, limiter
+from portal.listing import ListQuery, page_of
 from portal.models import CALLBACK_KINDS, CallbackRequest
 from portal.plans import Catalog
 
@@ -118,17 +119,24 @@ def confirmation(token: str):
 @bp.get("/staff/callbacks")
 @staff_required
 def staff_list():
-    """Open requests, oldest first, each with its promised time and whether it is overdue."""
+    """Open requests, oldest first, a page at a time, each with its promised time and whether
+    it is overdue; searched by name, phone and company."""
     current_catalog()
     moment = now()
-    catalogs_seen: dict[tuple[str, int], Catalog] = {}
-    rows = []
-    for open_request in services.open_requests(db.session):
-        key = (open_request.catalog, open_request.catalog_version)
-        if key not in catalogs_seen:
-            catalogs_seen[key] = catalogs.catalog_version(db.session, *key)
-        rows.append(_staff_row(open_request, catalogs_seen[key], moment))
-    response = make_response(render_template("callbacks/staff_list.html", rows=rows))
+    asked = ListQuery.from_args(request.args)
+    page = page_of(db.session, services.open_request_list(asked.search), asked)
+    rows = [
+        _staff_row(
+            open_request,
+            catalogs.catalog_version(
+                db.session, open_request.catalog, open_request.catalog_version
+            ),
+            moment,
+        )
+        for open_request in page.items
+    ]
+    html = render_template("callbacks/staff_list.html", rows=rows, page=page)
+    response = make_response(html)
     response.vary.add("HX-Request")
     return response
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.listing import matching
 from portal.models import CALLBACK_KINDS, PREFERRED_TIMES, CallbackRequest, User
 from portal.plans import Catalog
 from portal.plans.sla import callback_due
@@ -203,15 +204,16 @@ def find_by_token(session: Session, token: str) -> CallbackRequest | None:
     ).scalar_one_or_none()
 
 
-def open_requests(session: Session) -> list[CallbackRequest]:
-    """Requests nobody has closed yet, oldest first."""
-    return list(
-        session.execute(
-            select(CallbackRequest)
-            .where(CallbackRequest.closed_at.is_(None))
-            .order_by(CallbackRequest.created_at, CallbackRequest.id)
-        ).scalars()
+def open_request_list(search: str = ""):
+    """Requests nobody has closed yet, oldest first, for staff: those whose name, phone or
+    company holds every word of ``search`` (a phone as typed: ``067 123 45 67``)."""
+    query = (
+        select(CallbackRequest)
+        .where(CallbackRequest.closed_at.is_(None))
+        .order_by(CallbackRequest.created_at, CallbackRequest.id)
     )
+    found = matching(search, CallbackRequest.name, CallbackRequest.phone, CallbackRequest.company)
+    return query.where(found) if found is not None else query
 
 
 def close_request(

@@ -26,6 +26,9 @@ _parsed: dict[tuple[str, int, str], Catalog] = {}
 _names: dict[str, str] = {}
 # Newest version seen per (database, catalog name): (monotonic time, version, checksum).
 _newest_seen: dict[tuple[str, str], tuple[float, int, str]] = {}
+# The checksum of each (database, name, version) asked for: a published version never
+# changes (CatalogVersion refuses updates), so a list of 1,000 orders asks once, not 1,000 times.
+_checksums: dict[tuple[str, str, int], str] = {}
 _lock = threading.Lock()
 
 
@@ -103,14 +106,18 @@ def active_catalog(
 
 
 def catalog_version(session: Session, name: str, version: int) -> Catalog:
-    """Version ``version`` of catalog ``name``, as it was published."""
-    checksum = session.execute(
-        select(CatalogVersion.checksum).where(
-            CatalogVersion.name == name, CatalogVersion.version == version
-        )
-    ).scalar()
+    """Version ``version`` of catalog ``name``, as it was published (read once per process)."""
+    key = (_database(session), name, version)
+    checksum = _checksums.get(key)
     if checksum is None:
-        raise NoSuchVersion(f"catalog {name} has no version {version}")
+        checksum = session.execute(
+            select(CatalogVersion.checksum).where(
+                CatalogVersion.name == name, CatalogVersion.version == version
+            )
+        ).scalar()
+        if checksum is None:
+            raise NoSuchVersion(f"catalog {name} has no version {version}")
+        _checksums[key] = checksum
     return _cached(session, name, version, checksum)
 
 
@@ -134,8 +141,10 @@ def versions(session: Session, name: str | None = None) -> list[CatalogVersion]:
 
 
 def forget_newest() -> None:
-    """Forget which versions were seen newest, as after a database was emptied (tests)."""
+    """Forget which versions were seen newest, and their checksums, as after a database was
+    emptied (tests)."""
     _newest_seen.clear()
+    _checksums.clear()
 
 
 def _database(session: Session) -> str:
