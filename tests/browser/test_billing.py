@@ -272,8 +272,10 @@ def test_the_bank_transfer_path_ends_with_staff_marking_the_invoice_paid(
     asked = []
     desk.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     desk.locator(f"[data-mark-paid='{number}']").click()
-    expect(desk.locator(".paid-invoices")).to_contain_text(number)
+    expect(desk.locator(".flashes")).to_contain_text(f"Invoice {number} is paid")
     assert "The period starts at once." in asked[0]
+    desk.get_by_role("navigation", name="Show").get_by_role("link", name="Paid").click()
+    expect(desk.locator(f"tr[data-invoice='{number}']")).to_contain_text("marked paid by")
 
     # The client's account now shows the period and its renewal at loyalty prices.
     page.goto(portal.url + "/account")
