@@ -44,6 +44,7 @@ errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 if os.environ.get("LOG_FORMAT", "").lower() == "json":
     accesslog = None
+    # gunicorn's own records as JSON too; the portal sets the root logger up the same way.
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
@@ -55,12 +56,10 @@ if os.environ.get("LOG_FORMAT", "").lower() == "json":
                 "stream": "ext://sys.stderr",
             }
         },
+        "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
         "loggers": {
-            "gunicorn.error": {
-                "handlers": ["stderr"],
-                "level": loglevel.upper(),
-                "propagate": False,
-            }
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": loglevel.upper(), "handlers": [], "propagate": True},
         },
     }
 else:

@@ -56,7 +56,8 @@ def smtp_server(
 ) -> Iterator[Inbox]:
     """An SMTP server on 127.0.0.1 (a free port unless told); it accepts user ``portal``,
     password ``secret``, and offers SMTPUTF8 unless told not to. ``inbox`` keeps what an
-    earlier server on the same port received (a server stopped and started again)."""
+    earlier server on the same port received (a server stopped and started again);
+    ``inbox.stopped()`` stops it for the length of a ``with`` block."""
     inbox = inbox or Inbox("127.0.0.1", port or free_port())
 
     def authenticate(server, session, envelope, mechanism, auth_data):
@@ -64,16 +65,31 @@ def smtp_server(
         accepted = (auth_data.login, auth_data.password) == (b"portal", b"secret")
         return AuthResult(success=accepted, handled=False)
 
-    controller = Controller(
-        inbox,
-        hostname=inbox.host,
-        port=inbox.port,
-        authenticator=authenticate,
-        auth_require_tls=False,  # loopback, and the test server has no certificate
-        enable_SMTPUTF8=smtputf8,
-    )
-    controller.start()
+    def start() -> Controller:
+        controller = Controller(
+            inbox,
+            hostname=inbox.host,
+            port=inbox.port,
+            authenticator=authenticate,
+            auth_require_tls=False,  # loopback, and the test server has no certificate
+            enable_SMTPUTF8=smtputf8,
+        )
+        controller.start()
+        return controller
+
+    running = [start()]
+
+    @contextmanager
+    def stopped() -> Iterator[None]:
+        running.pop().stop()
+        try:
+            yield
+        finally:
+            running.append(start())
+
+    inbox.stopped = stopped
     try:
         yield inbox
     finally:
-        controller.stop()
+        for controller in running:
+            controller.stop()

@@ -37,3 +37,13 @@ def test_a_secret_key_from_the_environment_wins(tmp_path):
 def test_the_catalog_defaults_to_kbs(tmp_path):
     assert load_config({}, tmp_path)["PORTAL_CATALOG"] == "kbs"
     assert load_config({"PORTAL_CATALOG": "iotex"}, tmp_path)["PORTAL_CATALOG"] == "iotex"
+
+
+def test_the_suites_apps_keep_their_files_outside_the_checkout(make_app):
+    """The README's test command leaves the checkout's instance/ as it was."""
+    from portal import ROOT
+
+    app = make_app()
+    assert not Path(app.instance_path).is_relative_to(ROOT)
+    assert not Path(app.config["OUTBOX_DIR"]).is_relative_to(ROOT)
+    assert not Path(app.config["JOBS_SQLITE"]).is_relative_to(ROOT)
