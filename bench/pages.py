@@ -333,8 +333,15 @@ class Server:
             "PORTAL_CATALOG": CATALOG,
             "BENCH_TEMPLATE_DIR": str(self.templates),
             "BENCH_READY_DIR": str(self.ready),
+            "BIND": f"{HOST}:{self.port}",
+            "WEB_CONCURRENCY": str(WORKERS),
+            "GUNICORN_THREADS": "1",
+            # The jobs run in a worker of their own in production, not in the web processes.
+            "JOBS_IN_PROCESS": "0",
+            "INSTANCE_PATH": str(tmp / "instance"),
         }
-        self.env.pop("FLASK_DEBUG", None)
+        for name in ("FLASK_DEBUG", "LOG_FORMAT", "GUNICORN_CONTROL_SOCKET", "REDIS_URL"):
+            self.env.pop(name, None)
 
     def migrate(self) -> None:
         done = subprocess.run(
@@ -351,20 +358,20 @@ class Server:
     def start(self) -> None:
         self.ready.mkdir()
         (self.templates / "bench").mkdir(parents=True)
+        # The production settings (gunicorn.conf.py: no control socket, an access log),
+        # with 2 sync workers and the logs in this run's folder.
         command = [
             sys.executable,
             "-m",
             "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"{HOST}:{self.port}",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
             "--pythonpath",
             str(BENCH),
             "--error-logfile",
             str(self.log),
+            "--access-logfile",
+            str(self.tmp / "access.log"),
             "--graceful-timeout",
             "5",
             "pages_app:app",
@@ -454,7 +461,7 @@ def profile(env: dict[str, str], seconds: float, top: int = 15) -> str:
     import cProfile
     import pstats
 
-    names = ("DATABASE_URL", "SECRET_KEY", "PORTAL_CATALOG", "BENCH_TEMPLATE_DIR")
+    names = ("DATABASE_URL", "SECRET_KEY", "PORTAL_CATALOG", "BENCH_TEMPLATE_DIR", "INSTANCE_PATH")
     os.environ.update({name: env[name] for name in names})
     for name in ("FLASK_DEBUG", "BENCH_READY_DIR"):
         os.environ.pop(name, None)
@@ -463,9 +470,12 @@ def profile(env: dict[str, str], seconds: float, top: int = 15) -> str:
 
     # No cookies, like the HTTP clients: each request is a first visit.
     client = pages_app.app.test_client(use_cookies=False)
+    counter = iter(range(1, 10**9))
 
     def get(contender: Contender) -> None:
-        response = client.get(contender.url, headers=contender.headers)
+        # The new-choice address asks for a start date no request used before, as over HTTP.
+        url = contender.url.format(start=new_start(next(counter)))
+        response = client.get(url, headers=contender.headers)
         if response.status_code != 200:
             raise BenchError(f"in process, {contender.label} answered {response.status_code}")
 

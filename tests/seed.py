@@ -208,3 +208,64 @@ def _order(organization_id: int, user_id: int, status: str, now: datetime, metho
         "created_at": now,
         "checkout_key": secrets.token_hex(16),
     }
+
+
+def periods_ending_soon(session, periods: int, today: date, batch: int = 5000) -> None:
+    """``periods`` organizations, each with an owner and a paid period ending within 30 days."""
+    for start in range(0, periods, batch):
+        count = min(batch, periods - start)
+        organizations = session.scalars(
+            insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
+            [
+                {
+                    "name": f"Organization {start + n}",
+                    "language": ("uk", "ru", "en", "kk", "fa")[n % 5],
+                    "timezone": "Europe/Kyiv",
+                    "created_at": NOW,
+                }
+                for n in range(count)
+            ],
+        ).all()
+        owners = session.scalars(
+            insert(User).returning(User.id, sort_by_parameter_order=True),
+            [
+                {
+                    "email": f"owner{start + n}@example.com",
+                    "name": f"Owner {start + n}",
+                    "password_hash": _password_hash(),
+                    "role": "client",
+                    "created_at": NOW,
+                    "active": True,
+                    "organization_id": organization,
+                    "org_role": "owner",
+                    "email_confirmed_at": NOW,
+                    "session_generation": 0,
+                }
+                for n, organization in enumerate(organizations)
+            ],
+        ).all()
+        orders = session.scalars(
+            insert(Order).returning(Order.id, sort_by_parameter_order=True),
+            [
+                _order(organization, owner, "fulfilled", NOW, "card")
+                for organization, owner in zip(organizations, owners, strict=True)
+            ],
+        ).all()
+        session.execute(
+            insert(SubscriptionPeriod),
+            [
+                {
+                    "organization_id": organization,
+                    "order_id": order,
+                    "catalog": "kbs",
+                    "plan": "optima",
+                    "term": "7m",
+                    "start": today - timedelta(days=200),
+                    # Ends spread over the next 30 days: each due for its 30-, 7- or 1-day reminder.
+                    "end": today + timedelta(days=(start + n) % 31),
+                    "created_at": NOW,
+                }
+                for n, (organization, order) in enumerate(zip(organizations, orders, strict=True))
+            ],
+        )
+        session.commit()

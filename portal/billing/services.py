@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.billing.gateway import CheckoutSession, Event, PaymentUnavailable, StripeGateway
 from portal.listing import matching
@@ -545,7 +545,7 @@ def invoice_list(status: str, search: str = ""):
     query = (
         select(Document)
         .where(Document.kind == "invoice", Document.status == status)
-        .options(joinedload(Document.paid_by))
+        .options(selectinload(Document.paid_by))
     )
     if status == "open":
         query = query.order_by(Document.due_on, Document.id)
@@ -971,31 +971,37 @@ def send_reminders(
     reminded: list[DueReminder] = []
     after_id = 0
     while True:
-        rows = _reminder_candidates(session, today, after_id, batch)
-        if not rows:
-            return reminded
-        after_id = rows[-1].id
         for _attempt in range(3):
+            rows = _reminder_candidates(session, today, after_id, batch)
+            if not rows:
+                return reminded
             due = _due_reminders(session, rows, today)
-            if due:
-                session.execute(
-                    insert(RenewalReminder),
-                    [
-                        {"period_id": r.period_id, "days_before": r.days_before, "sent_at": now}
-                        for r in due
-                    ],
-                )
-                outbox.put_all(session, (m for r in due for m in mails_for(r)), now)
             try:
+                if due:
+                    session.execute(
+                        insert(RenewalReminder.__table__),
+                        [
+                            {"period_id": r.period_id, "days_before": r.days_before, "sent_at": now}
+                            for r in due
+                        ],
+                    )
+                    outbox.put_all(session, (m for r in due for m in mails_for(r)), now)
                 session.commit()
             except IntegrityError:
                 session.rollback()  # another run reminded some of them meanwhile: read again
                 continue
             reminded.extend(due)
             break
+        else:
+            # Another run keeps writing the same reminders: leave them to it; this run fails
+            # (recorded), and the next one goes on from what is committed.
+            raise RuntimeError(f"reminders after period {after_id} kept clashing with another run")
+        after_id = rows[-1].id
 
 
 def _reminder_candidates(session: Session, today: date, after_id: int, limit: int) -> list:
+    """The next ``limit`` periods after ``after_id`` that end within the reminders' reach,
+    as columns, with the catalog version they were bought at."""
     horizon = today + timedelta(days=max(REMINDER_DAYS))
     return list(
         session.execute(
@@ -1024,7 +1030,8 @@ def _reminder_candidates(session: Session, today: date, after_id: int, limit: in
 
 def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminder]:
     """Of the candidate ``rows``, the reminders due today and not yet sent, with their
-    readers: three queries for the whole batch."""
+    readers: three queries for the whole batch, none per row (a query per row would meet
+    a table that grows while the run writes it, which the planner's statistics lag behind)."""
     thresholds = {}
     for row in rows:
         days_to_end = Period(row.plan, _term(row.term), row.start, row.end).days_to_end(today)
@@ -1033,10 +1040,14 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
             thresholds[row.id] = (threshold, days_to_end)
     if not thresholds:
         return []
+    # The batch's ids are a range (read in id order): ask by range, not by a list of a
+    # thousand ids, so each query is the same statement and an index range scan.
+    first, last = rows[0].id, rows[-1].id
+    in_batch = SubscriptionPeriod.id.between(first, last)
     sent = dict(
         session.execute(
             select(RenewalReminder.period_id, func.min(RenewalReminder.days_before))
-            .where(RenewalReminder.period_id.in_(thresholds))
+            .where(RenewalReminder.period_id.between(first, last))
             .group_by(RenewalReminder.period_id)
         ).all()
     )
@@ -1045,7 +1056,8 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
         for row in rows
         if row.id in thresholds and sent.get(row.id, REMINDER_DAYS[0] + 1) > thresholds[row.id][0]
     ]
-    organizations = {row.organization_id for row in due}
+    if not due:
+        return []
     latest_start = {
         (organization_id, catalog): start
         for organization_id, catalog, start in session.execute(
@@ -1054,12 +1066,17 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
                 SubscriptionPeriod.catalog,
                 func.max(SubscriptionPeriod.start),
             )
-            .where(SubscriptionPeriod.organization_id.in_(organizations))
+            .where(
+                SubscriptionPeriod.organization_id.in_(
+                    select(SubscriptionPeriod.organization_id).where(in_batch)
+                )
+            )
             .group_by(SubscriptionPeriod.organization_id, SubscriptionPeriod.catalog)
         )
     }
+    # A later period of the same catalog follows it: renewed, nothing to remind of.
     due = [row for row in due if latest_start[(row.organization_id, row.catalog)] <= row.start]
-    readers = _reminder_readers(session, {row.organization_id for row in due})
+    readers = _reminder_readers(session, select(SubscriptionPeriod.organization_id).where(in_batch))
     return [
         DueReminder(
             period_id=row.id,
@@ -1073,17 +1090,15 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
             recipients=readers[row.organization_id][1],
         )
         for row in due
+        if row.organization_id in readers  # nobody left to read it: nothing to send
     ]
 
 
-def _reminder_readers(
-    session: Session, organization_ids: set[int]
-) -> dict[int, tuple[str, tuple[Recipient, ...]]]:
+def _reminder_readers(session: Session, organization_ids) -> dict[int, tuple[str, tuple]]:
     """Each organization's name and who reads its reminders: its active owners, else every
-    active user; in their language, else the organization's."""
+    active user; in their language, else the organization's. ``organization_ids`` is a
+    subquery of the organizations to read."""
     people: dict[int, tuple[str, list, list]] = {}
-    if not organization_ids:
-        return {}
     for row in session.execute(
         select(
             Organization.id,

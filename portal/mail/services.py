@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import email.errors
+import functools
 import os
 import secrets
 import smtplib
@@ -265,8 +266,12 @@ WIRE_POLICY = MAIL_POLICY.clone(linesep="\r\n")
 def message_id(sender: str) -> str:
     """A new Message-ID on the sender's domain (``<…@kbs.example>``), without asking DNS
     for this host's name as ``email.utils.make_msgid`` would."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-    return f"<{secrets.token_hex(16)}@{domain}>"
+    return f"<{secrets.token_hex(16)}@{_domain_of(sender)}>"
+
+
+@functools.cache
+def _domain_of(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 
 def recipient(address: str, name: str | None = None) -> Address:

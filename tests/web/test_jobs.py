@@ -266,3 +266,35 @@ def test_the_embedded_default_delivers_mail_from_the_serving_process(queued_app,
     wait_for(lambda: outbox.is_dir() and len(list(outbox.glob("*.eml"))) == 1)
     with app.app_context():
         wait_for(lambda: db.session.scalar(select(OutboxMail.status)) == "sent")
+
+
+def test_two_reminder_runs_at_once_write_each_reminder_and_its_mail_once(make_app, outbox):
+    import threading
+
+    from portal.catalog.current import current_catalog
+    from portal.models import RenewalReminder
+    from tests.seed import periods_ending_soon
+
+    app = make_app(OUTBOX_DIR=str(outbox), JOBS_IMMEDIATE=False)
+    with app.app_context():
+        current_catalog()
+        periods_ending_soon(db.session, 300, NOW.date())
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def run() -> None:
+        with app.app_context():
+            start.wait()
+            _run, outcome = app.extensions["jobs"].run_by_hand("billing.remind")
+            outcomes.append(outcome.summary)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RenewalReminder)) == 300
+        assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 300
+    sent = sorted(int(summary.split()[0]) for summary in outcomes)
+    assert sum(sent) == 300, outcomes
