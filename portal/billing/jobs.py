@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.billing import services
+from portal.billing import card, invoices, renewals
 from portal.billing.presentation import gateway, reminder_mails
 from portal.catalog.current import current_catalog
 from portal.clock import now, today_in
@@ -17,7 +17,7 @@ from portal.jobs import Outcome, Schedule, job
 def remind() -> Outcome:
     """Mail renewal reminders 30, 7 and 1 days before periods end; each one once."""
     today = today_in(current_catalog().timezone)
-    sent = services.send_reminders(
+    sent = renewals.send_reminders(
         db.session, today, now(), reminder_mails(today), current_app.extensions["outbox"]
     )
     lines = tuple(
@@ -31,7 +31,7 @@ def remind() -> Outcome:
 @job("billing.expire-invoices", label=_l("Expiring unpaid invoices"), schedule=Schedule.hourly(5))
 def expire_invoices() -> Outcome:
     """Expire invoices unpaid after their due date and cancel their orders."""
-    expired = services.expire_invoices(
+    expired = invoices.expire_invoices(
         db.session, today=today_in(current_catalog().timezone), now=now()
     )
     lines = tuple(
@@ -47,6 +47,6 @@ def reconcile() -> Outcome:
     """Ask Stripe about orders still awaiting a card payment and fulfil the paid ones."""
     if not current_app.config.get("STRIPE_SECRET_KEY"):
         return Outcome("no Stripe configured: nothing to ask")
-    results = services.reconcile(db.session, gateway(), now())
+    results = card.reconcile(db.session, gateway(), now())
     lines = tuple(f"order {order.id}: {outcome}" for order, outcome in results)
     return Outcome(f"{len(results)} order(s) checked", lines)

@@ -16,9 +16,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from portal import formatting
-from portal.billing import services
+from portal.billing import documents, orders
 from portal.billing.gateway import StripeGateway
 from portal.billing.pdf import PdfDocument, render_pdf
+from portal.billing.renewals import DueReminder
 from portal.catalog.detail import plan_quotas
 from portal.catalog.services import catalog_version
 from portal.catalog.wording import line_label, number, number_plain, speaking, term_name, text
@@ -64,7 +65,7 @@ def document_kind(document: Document) -> str:
     return str(DOCUMENT_KINDS[document.kind])
 
 
-def billing_error_message(error: services.BillingError) -> str:
+def billing_error_message(error: orders.BillingError) -> str:
     messages = {
         "order_pending": _(
             "Another order is awaiting payment. Pay or cancel it before placing a new one."
@@ -132,7 +133,7 @@ def upgrade_label(proration: Proration, catalog: Catalog) -> str:
 
 
 def labels_for(catalog: Catalog, proration: Proration | None):
-    """A ``labels(line, quote)`` for :func:`services.place_order`: the line in every language."""
+    """A ``labels(line, quote)`` for :func:`orders.place_order`: the line in every language."""
 
     def labels(line: Line, quote: Quote) -> dict[str, str]:
         out = {}
@@ -275,9 +276,9 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
             columns=(_("Description"), _("Amount")),
             rows=tuple(
                 (line.label(locale, catalog.locale), money(line.amount))
-                for line in services.order_lines(order)
+                for line in orders.order_lines(order)
             ),
-            total=(_("Total"), money(services.order_total(order))),
+            total=(_("Total"), money(orders.order_total(order))),
             notes=tuple(notes),
             stamp=stamp,
             author=supplier[0],
@@ -306,7 +307,7 @@ def invoice_mail(document: Document, user: User) -> Mail:
     order = document.order
     with speaking(locale):
         title = order_title(order)
-        total = formatting.money(services.order_total(order), order.currency, locale)
+        total = formatting.money(orders.order_total(order), order.currency, locale)
         due = formatting.day(document.due_on, locale)
     return render_mail(
         "invoice",
@@ -328,8 +329,8 @@ def _order_link(order: Order) -> str:
     return portal_link("billing.order", order_id=order.id)
 
 
-def reminder_mails(today: date) -> Callable[[services.DueReminder], list[Mail]]:
-    """The mails of a due reminder, one per reader, for :func:`services.send_reminders`.
+def reminder_mails(today: date) -> Callable[[DueReminder], list[Mail]]:
+    """The mails of a due reminder, one per reader, for :func:`renewals.send_reminders`.
 
     A reminder says the same to every reader of one language about the same plan,
     end and days left (it names no person), so each such text is rendered once a run.
@@ -337,7 +338,7 @@ def reminder_mails(today: date) -> Callable[[services.DueReminder], list[Mail]]:
     texts: dict[tuple, tuple[str, str]] = {}
     link = _account_link()
 
-    def mails(reminder: services.DueReminder) -> list[Mail]:
+    def mails(reminder: DueReminder) -> list[Mail]:
         out = []
         for reader in reminder.recipients:
             key = (
@@ -367,7 +368,7 @@ def reminder_mails(today: date) -> Callable[[services.DueReminder], list[Mail]]:
     return mails
 
 
-def _reminder_mail(reminder: services.DueReminder, locale: str, link: str) -> Mail:
+def _reminder_mail(reminder: DueReminder, locale: str, link: str) -> Mail:
     catalog = catalog_version(db.session, reminder.catalog, reminder.catalog_version)
     plan = catalog.plans.get(reminder.plan)
     with speaking(locale):
@@ -439,8 +440,8 @@ ACCOUNT_PAGE_SIZE = 10
 def account_billing(organization_id: int, catalog: Catalog, today: date, args) -> dict:
     """Subscriptions with their renewal and upgrade offers, and a page of the orders and of
     the documents (``?orders=N``, ``?documents=N``): the same few queries however many."""
-    rows = services.periods(db.session, organization_id)
-    latest = services.latest_of(rows, catalog.code)
+    rows = orders.periods(db.session, organization_id)
+    latest = orders.latest_of(rows, catalog.code)
     subscriptions = []
     for row in rows:
         if row.last_day < today and row is not latest:
@@ -450,13 +451,13 @@ def account_billing(organization_id: int, catalog: Catalog, today: date, args) -
         "subscriptions": subscriptions,
         "orders": page_of(
             db.session,
-            services.order_list(organization_id),
+            orders.order_list(organization_id),
             ListQuery.from_args(args, page_key="orders"),
             ACCOUNT_PAGE_SIZE,
         ),
         "documents": page_of(
             db.session,
-            services.document_list(organization_id),
+            documents.document_list(organization_id),
             ListQuery.from_args(args, page_key="documents"),
             ACCOUNT_PAGE_SIZE,
         ),
@@ -466,7 +467,7 @@ def account_billing(organization_id: int, catalog: Catalog, today: date, args) -
 def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
     bought_from = catalog_version(db.session, row.catalog, row.order.catalog_version)
     plan = bought_from.plans.get(row.plan)
-    period = services.as_period(row)
+    period = orders.as_period(row)
     view = Subscription(
         period=row,
         catalog=bought_from,
@@ -477,7 +478,7 @@ def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
     )
     if row is not latest or row.catalog != catalog.code or row.plan not in catalog.plans:
         return view
-    options = services.order_request(catalog, row.order, today)
+    options = orders.order_request(catalog, row.order, today)
     renewals = tuple(
         RenewalOffer(offer, savings(catalog, offer))
         for offer in renewal_offers(catalog, period, today, options)
@@ -488,7 +489,7 @@ def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
             if code == row.plan or not is_orderable(catalog, code):
                 continue
             try:
-                priced = services.price_upgrade(catalog, row, code, today)
+                priced = orders.price_upgrade(catalog, row, code, today)
             except PlanError as refused:
                 if refused.code == "not_an_upgrade":
                     downgrades.append(other)

@@ -1,6 +1,7 @@
 """Orders, payment and documents for clients; invoices for staff; Stripe's webhook.
 
-Thin views: read the request, call :mod:`portal.billing.services`, render.
+Thin views: read the request, call the use cases (:mod:`portal.billing.orders`,
+:mod:`~portal.billing.invoices`, :mod:`~portal.billing.card`), render.
 An organization's orders and documents are found through the signed-in
 user's own organization, so asking for another's gives 404.
 """
@@ -25,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from portal.accounts.access import sign_in_first, staff_required
-from portal.billing import bp, services
+from portal.billing import bp, card, documents, invoices, orders
 from portal.billing.gateway import BadSignature, PaymentUnavailable, StripeGateway
 from portal.billing.presentation import (
     billing_error_message,
@@ -82,14 +83,14 @@ def _viewer_scope() -> int | None:
 
 
 def _order_or_404(order_id: int):
-    order = services.organization_order(db.session, _viewer_scope(), order_id)
+    order = orders.organization_order(db.session, _viewer_scope(), order_id)
     if order is None:
         abort(404)
     return order
 
 
 def _client_order_or_404(order_id: int):
-    order = services.organization_order(db.session, _client_organization_id(), order_id)
+    order = orders.organization_order(db.session, _client_organization_id(), order_id)
     if order is None:
         abort(404)
     return order
@@ -124,7 +125,7 @@ def _summary(priced, params, status=200, notice=None, waiting=None):
         priced=priced,
         saved=savings(catalog, priced.quote) if priced.proration is None else None,
         organization=current_user.organization,
-        invoiceable=services.can_be_invoiced(current_user.organization),
+        invoiceable=invoices.can_be_invoiced(current_user.organization),
         renewal_callback_url=_renewal_callback_url(priced, params),
         params=params,
         notice=notice,
@@ -167,12 +168,12 @@ def _price(params: dict[str, str], organization_id: int):
     catalog = current_catalog()
     today = today_in(catalog.timezone)
     if params.get("upgrade"):
-        period = services.latest_period(db.session, organization_id, catalog.code)
+        period = orders.latest_period(db.session, organization_id, catalog.code)
         if period is None:
             raise PlanError("no_period", "There is no period to upgrade", "plan")
-        return services.price_upgrade(catalog, period, params.get("plan", ""), today)
-    previous = services.latest_period(db.session, organization_id, catalog.code)
-    return services.price_order(catalog, params, previous, today)
+        return orders.price_upgrade(catalog, period, params.get("plan", ""), today)
+    previous = orders.latest_period(db.session, organization_id, catalog.code)
+    return orders.price_order(catalog, params, previous, today)
 
 
 @bp.get("/orders/new")
@@ -186,7 +187,7 @@ def new_order():
         priced = _price(params, organization_id)
     except PlanError as error:
         return _refused(error, params)
-    waiting = services.pending_order(db.session, organization_id, priced.quote.catalog)
+    waiting = orders.pending_order(db.session, organization_id, priced.quote.catalog)
     return _summary(priced, params, waiting=waiting)
 
 
@@ -212,7 +213,7 @@ def place_order():
             ),
         )
     try:
-        order = services.place_order(
+        order = orders.place_order(
             db.session,
             priced,
             organization_id=organization_id,
@@ -220,7 +221,7 @@ def place_order():
             labels=labels_for(current_catalog(), priced.proration),
             now=now(),
         )
-    except services.BillingError as error:
+    except orders.BillingError as error:
         return _summary(
             priced, params, 409, notice=billing_error_message(error), waiting=error.order
         )
@@ -231,20 +232,20 @@ def place_order():
 
 
 def _order_page(order, status=200):
-    documents = services.order_documents(db.session, order)
+    its_documents = documents.order_documents(db.session, order)
     order_catalog = _catalog_of(order)
     html = render_template(
         "billing/order.html",
         order=order,
-        lines=services.order_lines(order),
-        total=services.order_total(order),
-        proration=services.order_proration(order),
-        documents=documents,
+        lines=orders.order_lines(order),
+        total=orders.order_total(order),
+        proration=orders.order_proration(order),
+        documents=its_documents,
         card=card_payment_available(order),
         staff_view=current_user.is_staff,
         catalog=current_catalog(),
         order_catalog=order_catalog,
-        invoiceable=services.can_be_invoiced(order.organization),
+        invoiceable=invoices.can_be_invoiced(order.organization),
         payment_details_missing=payment_details_missing(order_catalog),
     )
     return _private(make_response(html, status))
@@ -267,8 +268,8 @@ def order_status(order_id: int):
 def cancel_order(order_id: int):
     found = _payer_order_or_404(order_id)
     try:
-        services.cancel_order(db.session, found, now())
-    except services.BillingError as error:
+        orders.cancel_order(db.session, found, now())
+    except orders.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
     flash(_("The order is cancelled."))
@@ -283,7 +284,7 @@ def bank_transfer(order_id: int):
     if "bank-transfer" not in _catalog_of(found).payment_methods:
         abort(404)
     try:
-        document, issued = services.issue_invoice(
+        document, issued = invoices.issue_invoice(
             db.session,
             found,
             today=today_in(catalog.timezone),
@@ -292,7 +293,7 @@ def bank_transfer(order_id: int):
             mail=lambda document: invoice_mail(document, current_user),
             outbox=current_app.extensions["outbox"],
         )
-    except services.BillingError as error:
+    except orders.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
     if issued:
@@ -313,7 +314,7 @@ def card_payment(order_id: int):
     found = _payer_order_or_404(order_id)
     if not card_payment_available(found):
         abort(404)
-    params = services.checkout_params(
+    params = card.checkout_params(
         found,
         description=order_description(found),
         email=current_user.email,
@@ -323,8 +324,8 @@ def card_payment(order_id: int):
         locale=locale_code(),
     )
     try:
-        checkout = services.start_card_payment(db.session, gateway(), found, params)
-    except services.BillingError as error:
+        checkout = card.start_card_payment(db.session, gateway(), found, params)
+    except orders.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
     except PaymentUnavailable:
@@ -368,7 +369,7 @@ def _catalog_of(found):
 @bp.get("/documents/<id:document_id>.pdf")
 def document_pdf(document_id: int):
     """An invoice or a receipt as PDF, in the language of the person asking."""
-    document = services.organization_document(db.session, _viewer_scope(), document_id)
+    document = documents.organization_document(db.session, _viewer_scope(), document_id)
     if document is None:
         abort(404)
     response = make_response(render_document_pdf(document, locale_code()))
@@ -388,11 +389,11 @@ def staff_invoices():
     """Invoices awaiting a bank transfer (or paid), a page at a time; searched by number,
     payer and tax number."""
     catalog = current_catalog()
-    asked = ListQuery.from_args(request.args, {"status": services.INVOICE_STATES})
+    asked = ListQuery.from_args(request.args, {"status": invoices.INVOICE_STATES})
     html = render_template(
         "billing/staff_invoices.html",
         page=page_of(
-            db.session, services.invoice_list(asked.filters["status"], asked.search), asked
+            db.session, invoices.invoice_list(asked.filters["status"], asked.search), asked
         ),
         today=today_in(catalog.timezone),
         details_missing=not current_app.config["PROVIDER_PAYMENT_DETAILS"],
@@ -405,10 +406,10 @@ def staff_invoices():
 def mark_paid(document_id: int):
     current_catalog()
     try:
-        document = services.mark_invoice_paid(
+        document = invoices.mark_invoice_paid(
             db.session, document_id, staff_user_id=current_user.id, now=now()
         )
-    except services.BillingError as error:
+    except orders.BillingError as error:
         if error.code == "no_such_invoice":
             abort(404)
         flash(billing_error_message(error))
@@ -420,14 +421,14 @@ def mark_paid(document_id: int):
 @bp.post("/staff/orders/<id:order_id>/refund")
 @staff_required
 def record_refund(order_id: int):
-    found = services.organization_order(db.session, None, order_id)
+    found = orders.organization_order(db.session, None, order_id)
     if found is None:
         abort(404)
     try:
-        services.record_refund(
+        orders.record_refund(
             db.session, found, today=today_in(current_catalog().timezone), now=now()
         )
-    except services.BillingError as error:
+    except orders.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
     flash(_("The refund is recorded and the period ended."))
@@ -452,7 +453,7 @@ def stripe_webhook():
     except BadSignature:
         return {"error": {"code": "bad_signature", "message": "Signature verification failed"}}, 400
     try:
-        outcome = services.handle_event(db.session, gateway(), event, now())
+        outcome = card.handle_event(db.session, gateway(), event, now())
     except PaymentUnavailable:
         log.exception("Stripe could not be asked about event %s", event.id)
         return {"error": {"code": "stripe_unavailable", "message": "Try again later"}}, 503

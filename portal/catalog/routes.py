@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal.billing.services import current_period
+from portal.billing.orders import current_period
 from portal.catalog import bp, rendering
 from portal.catalog.comparison import compare, read_choice
 from portal.catalog.current import current_catalog

@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from portal import create_app
-from portal.billing.services import next_number
+from portal.billing.documents import next_number
 from portal.extensions import db
 from portal.models import DocumentSequence
 from tests.postgres import throwaway_schema

@@ -87,10 +87,10 @@ def pay_by_invoice(forms, app, order_id: int) -> Document:
 
 
 def mark_paid(app, invoice_id: int, staff_id: int) -> None:
-    from portal.billing import services
+    from portal.billing import invoices
 
     with app.app_context():
-        services.mark_invoice_paid(db.session, invoice_id, staff_user_id=staff_id, now=now())
+        invoices.mark_invoice_paid(db.session, invoice_id, staff_user_id=staff_id, now=now())
 
 
 # --- choosing and locking the price -----------------------------------------------------------

@@ -1,0 +1,83 @@
+"""Documents of orders: invoices and receipts, numbered without gaps, and who may read them.
+
+Numbers come from a counter row locked in the transaction that issues the
+document (:func:`next_number`), so a rolled-back document leaves no hole and two
+documents issued at once never share a number. A document copies its payer's
+details when it is issued (:func:`bill_to`): it never changes when the
+organization's profile does. :mod:`portal.billing.orders` (a card payment's
+receipt), :mod:`portal.billing.invoices` and :mod:`portal.billing.card` build on these.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.models import Document, DocumentSequence, Order, Organization
+
+DOCUMENT_PREFIXES = {"invoice": "INV", "receipt": "RCT"}
+
+
+def next_number(session: Session, kind: str) -> str:
+    """The next number of ``kind`` (``INV-000001``), from a row locked until the commit.
+
+    Under concurrent transactions on PostgreSQL the second waits for the first
+    (``SELECT ... FOR UPDATE``); if the first rolls back, its number is taken
+    again: the sequence has no gaps.
+    """
+    query = select(DocumentSequence).where(DocumentSequence.kind == kind).with_for_update()
+    counter = session.scalars(query).one_or_none()
+    if counter is None:
+        try:
+            with session.begin_nested():
+                session.add(DocumentSequence(kind=kind, last_number=0))
+        except IntegrityError:
+            pass  # another transaction created it first
+        counter = session.scalars(query.execution_options(populate_existing=True)).one()
+    counter.last_number += 1
+    return f"{DOCUMENT_PREFIXES[kind]}-{counter.last_number:06d}"
+
+
+def documents_of(session: Session, order: Order) -> list[Document]:
+    """The invoice and receipt of ``order``, as they are."""
+    return list(session.scalars(select(Document).where(Document.order_id == order.id)))
+
+
+def bill_to(organization: Organization) -> dict:
+    """The payer's details a document copies when it is issued: it never changes after."""
+    return {
+        "bill_to_name": organization.name,
+        "bill_to_tax_number": organization.tax_number,
+        "bill_to_address": organization.address,
+    }
+
+
+def order_documents(session: Session, order: Order) -> dict[str, Document]:
+    """The documents of ``order`` by kind (``invoice``, ``receipt``)."""
+    return {document.kind: document for document in documents_of(session, order)}
+
+
+def organization_document(
+    session: Session, organization_id: int | None, document_id: int
+) -> Document | None:
+    """Document ``document_id`` if it belongs to ``organization_id`` (None: any, for staff)."""
+    document = session.get(Document, document_id)
+    if document is None:
+        return None
+    if organization_id is not None and document.organization_id != organization_id:
+        return None
+    return document
+
+
+def document_list(organization_id: int):
+    """The organization's receipts, and its invoices open or paid (not the void or expired
+    ones: their orders were cancelled), newest first (a query to page through)."""
+    return (
+        select(Document)
+        .where(
+            Document.organization_id == organization_id,
+            or_(Document.kind == "receipt", Document.status.in_(("open", "paid"))),
+        )
+        .order_by(Document.issued_at.desc(), Document.id.desc())
+    )
