@@ -150,7 +150,7 @@ def test_an_invitation_is_mailed_in_the_organizations_language_and_joins_a_membe
     response = invite(forms, "New.Person@Acme.example")
     assert response.status_code == 303
     html = forms.client.get("/account").get_data(as_text=True)
-    assert "Шақыру new.person@acme.example мекенжайына жіберілді." in html
+    assert "Шақыру new.person@acme.example мекенжайына жіберілуде." in html
     assert "new.person@acme.example" in page(html).text("invitations")
 
     (mail,) = mails()
