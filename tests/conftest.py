@@ -90,7 +90,10 @@ def make_app(database):
     on_session_database = [
         app for app in apps if all(app.config.get(k) == v for k, v in database.items())
     ]
-    for app in on_session_database[:1] or [create_app(_test_config(database))]:
+    if not on_session_database:
+        on_session_database = [create_app(_test_config(database))]
+        apps.extend(on_session_database)  # its connections are closed with the others'
+    for app in on_session_database[:1]:
         with app.app_context(), db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(sa.delete(table))

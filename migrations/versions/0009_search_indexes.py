@@ -12,6 +12,7 @@ Create Date: 2026-12-02
 import logging
 
 from alembic import op
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 revision = "0009"
@@ -43,15 +44,23 @@ def upgrade():
         return
     try:
         with bind.begin_nested():
-            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            # In public, where it outlives any other schema (the tests' throw-away ones).
+            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     except DBAPIError as error:
         log.warning("pg_trgm cannot be created (%s): searches of long lists stay slow", error.orig)
         return
+    # Wherever the extension lives (made before, elsewhere): its operator class, by name.
+    schema = bind.execute(
+        text(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+            "WHERE e.extname = 'pg_trgm'"
+        )
+    ).scalar_one()
     for table, columns in SEARCHED.items():
         for column in columns:
             op.execute(
                 f"CREATE INDEX ix_trgm_{table}_{column} ON {table} "
-                f"USING gin ({column} gin_trgm_ops)"
+                f'USING gin ({column} "{schema}".gin_trgm_ops)'
             )
 
 

@@ -94,3 +94,55 @@ def test_gunicorn_accepts_its_settings_and_loads_the_portal(tmp_path):
         timeout=120,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_gunicorn_on_the_embedded_default_runs_the_jobs_in_its_workers(tmp_path):
+    """No Redis, no worker started: gunicorn's workers deliver the mail themselves."""
+    from tests.integration.test_instances import Browser, register, wait_for
+    from tests.smtp import free_port
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MAIL_", "JOBS_", "REDIS"))},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "embedded",
+        "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "app", "db", "upgrade"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    with (tmp_path / "gunicorn.log").open("w") as log:
+        server = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "app:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _answers(base), 60, "gunicorn")
+        status, _headers, _html = register(Browser(), base, "embedded@acme.example")
+        assert status == 303
+        outbox = tmp_path / "instance" / "outbox"
+        wait_for(lambda: outbox.is_dir() and list(outbox.glob("*.eml")), 30, "the mail file")
+        assert len(list(outbox.glob("*.eml"))) == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def _answers(base: str) -> bool:
+    from tests.integration.test_instances import Browser
+
+    try:
+        return Browser().get(base, "/healthz")[0] == 200
+    except OSError:
+        return False

@@ -298,3 +298,28 @@ def test_two_reminder_runs_at_once_write_each_reminder_and_its_mail_once(make_ap
         assert db.session.scalar(select(func.count()).select_from(OutboxMail)) == 300
     sent = sorted(int(summary.split()[0]) for summary in outcomes)
     assert sum(sent) == 300, outcomes
+
+
+@pytest.mark.parametrize(
+    ("command", "reload", "child", "serves"),
+    [
+        pytest.param("run", False, False, True, id="flask run serves from its own process"),
+        pytest.param("run", True, False, False, id="the reloader's watcher does not"),
+        pytest.param("run", True, True, True, id="the reloader's child does"),
+        pytest.param("worker", None, False, False, id="other commands do not serve"),
+    ],
+)
+def test_the_jobs_start_in_the_process_flask_run_serves_from(
+    app, monkeypatch, command, reload, child, serves
+):
+    import click
+
+    from portal.jobs import _served_by_flask_run
+
+    if child:  # werkzeug's reloader marks the process it serves from
+        monkeypatch.setenv("WERKZEUG_RUN_MAIN", "true")
+    else:
+        monkeypatch.delenv("WERKZEUG_RUN_MAIN", raising=False)
+    with click.Context(click.Command(command), info_name=command) as context:
+        context.params = {"reload": reload}
+        assert _served_by_flask_run(app) is serves

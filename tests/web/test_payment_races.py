@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 from test_stripe import WEBHOOK, order_optima_7m, pay_by_card, state
 
-from portal.billing import services
+from portal.billing import orders
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Document, Order
@@ -93,7 +93,7 @@ def test_staff_cannot_mark_an_invoice_paid_for_an_order_the_card_paid(app, owner
         order = db.session.get(Order, order_id)
         invoice = db.session.scalars(select(Document).where(Document.order_id == order_id)).one()
         # Paid by card all the same (a session made before the invoice, say): the period starts.
-        services.fulfil(db.session, order, method="card", reference="pi_1", now=now())
+        orders.fulfil(db.session, order, method="card", reference="pi_1", now=now())
         db.session.commit()
         invoice_id = invoice.id
     answer = staff_desk.submit("/staff/invoices", f"/staff/invoices/{invoice_id}/paid")
@@ -110,6 +110,7 @@ def test_staff_cannot_mark_an_invoice_paid_for_an_order_the_card_paid(app, owner
 def staff_desk(app, make_user, form_client):
     make_user("desk@example.com", role="staff")
     desk = form_client(app.test_client())
+    desk.client.set_cookie("lang", "en")  # the messages read in English
     desk.sign_in("desk@example.com")
     return desk
 

@@ -45,14 +45,18 @@ def test_readyz_answers_200_at_the_newest_schema(client):
 
 def test_readyz_answers_503_while_the_database_does_not_answer(make_app):
     down = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test"
-    response = make_app(SQLALCHEMY_DATABASE_URI=down).test_client().get("/readyz")
+    app = make_app(SQLALCHEMY_DATABASE_URI=down, SQLALCHEMY_ENGINE_OPTIONS={})
+    response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "unavailable"
     assert response.json["reason"].startswith("database: ")
 
 
 def test_readyz_answers_503_before_the_migrations_ran(make_app, tmp_path):
-    empty = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    empty = make_app(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'new.sqlite3'}",
+        SQLALCHEMY_ENGINE_OPTIONS={},
+    )
     response = empty.test_client().get("/readyz")
     assert response.status_code == 503
     assert "run 'flask --app app db upgrade'" in response.json["reason"]
@@ -257,7 +261,9 @@ DOWN = "postgresql+psycopg://postgres@127.0.0.1:{port}/test"
 
 
 def test_with_the_database_down_an_anonymous_visitor_gets_the_503_page(make_app):
-    broken = make_app(SQLALCHEMY_DATABASE_URI=DOWN.format(port=free_port())).test_client()
+    broken = make_app(
+        SQLALCHEMY_DATABASE_URI=DOWN.format(port=free_port()), SQLALCHEMY_ENGINE_OPTIONS={}
+    ).test_client()
     answer = broken.get("/plans?lang=en")
     assert answer.status_code == 503
     assert "The database is not available right now." in visible_text(answer.get_data(as_text=True))
@@ -265,7 +271,9 @@ def test_with_the_database_down_an_anonymous_visitor_gets_the_503_page(make_app)
 
 def test_with_the_database_down_a_signed_in_visitor_gets_the_same_503_page(make_app, staff, client):
     cookie = client.get_cookie("session")
-    broken = make_app(SQLALCHEMY_DATABASE_URI=DOWN.format(port=free_port())).test_client()
+    broken = make_app(
+        SQLALCHEMY_DATABASE_URI=DOWN.format(port=free_port()), SQLALCHEMY_ENGINE_OPTIONS={}
+    ).test_client()
     broken.set_cookie("session", cookie.value)
     answer = broken.get("/staff/callbacks?lang=en")
     assert answer.status_code == 503
