@@ -112,6 +112,18 @@ def start_card_payment(
         raise
 
 
+def close_checkout(session: Session, gateway: StripeGateway, order: Order) -> None:
+    """Before an order paid by card is cancelled: its Checkout Session is expired at Stripe,
+    so that nobody pays a cancelled order. Raises :class:`BillingError`
+    ``payment_confirming`` when the session was paid (the period starts when Stripe says
+    so), and :class:`PaymentUnavailable` when Stripe cannot be asked."""
+    if not order.stripe_session_id:
+        return
+    checkout = gateway.expire_checkout_session(order.stripe_session_id)
+    if checkout is not None and checkout.paid:
+        raise BillingError("payment_confirming", order)
+
+
 def _checkout_for(
     session: Session, gateway: StripeGateway, order: Order, params: dict
 ) -> CheckoutSession:

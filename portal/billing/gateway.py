@@ -75,6 +75,20 @@ class StripeGateway:
             raise PaymentUnavailable(str(error)) from error
         return _session(found)
 
+    def expire_checkout_session(self, session_id: str) -> CheckoutSession | None:
+        """Close an open session, so that it can no longer be paid; the session as Stripe
+        has it then (a session paid meanwhile stays paid). None if Stripe knows no such
+        session."""
+        try:
+            expired = self.client.v1.checkout.sessions.expire(session_id)
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                return None
+            return self.checkout_session(session_id)  # not open any more: say how it is
+        except stripe.StripeError as error:
+            raise PaymentUnavailable(str(error)) from error
+        return _session(expired)
+
     @staticmethod
     def verify_event(payload: bytes, signature: str | None, secret: str) -> Event:
         """Check ``signature`` on the raw ``payload`` (5 minutes' tolerance) and read the event."""

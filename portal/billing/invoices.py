@@ -120,12 +120,7 @@ def mark_invoice_paid(
     if found is None or found.kind != "invoice":
         raise BillingError("no_such_invoice")
     order = locked_order(session, found.order_id)
-    document = session.scalars(
-        select(Document)
-        .where(Document.id == document_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    document = _locked_document(session, document_id)
     if document.status == "paid":
         return document
     if order.status in ("paid", "fulfilled", "refunded") or order.payment_method == "card":
@@ -141,18 +136,36 @@ def mark_invoice_paid(
 
 
 def expire_invoices(session: Session, *, today: date, now: datetime) -> list[Document]:
-    """Invoices unpaid after their due date expire, and their orders are cancelled."""
-    overdue = list(
-        session.scalars(
-            select(Document).where(
-                Document.kind == "invoice", Document.status == "open", Document.due_on < today
-            )
+    """Invoices unpaid after their due date expire, and their orders are cancelled.
+
+    Each is decided on its order's locked row, as marking it paid locks it: an invoice
+    that staff mark paid at the same moment stays paid. Each is committed on its own.
+    """
+    overdue = session.execute(
+        select(Document.id, Document.order_id).where(
+            Document.kind == "invoice", Document.status == "open", Document.due_on < today
         )
-    )
-    for document in overdue:
-        document.status = "expired"
-        if document.order.status == "pending_payment":
-            document.order.status = "cancelled"
-            document.order.closed_at = now
-    session.commit()
-    return overdue
+    ).all()
+    expired = []
+    for document_id, order_id in overdue:
+        order = locked_order(session, order_id)
+        document = _locked_document(session, document_id)
+        if document.status == "open":
+            document.status = "expired"
+            if order.status == "pending_payment":
+                order.status = "cancelled"
+                order.closed_at = now
+            expired.append(document)
+        session.commit()
+    return expired
+
+
+def _locked_document(session: Session, document_id: int) -> Document:
+    """Document ``document_id`` read afresh and locked until the commit; lock its order
+    first (``locked_order``), as every use case that pays or closes one does."""
+    return session.scalars(
+        select(Document)
+        .where(Document.id == document_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()

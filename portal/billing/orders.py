@@ -350,7 +350,13 @@ def order_list(organization_id: int):
 
 
 def cancel_order(session: Session, order: Order, now: datetime) -> None:
-    """The client gives up an order awaiting payment; its open invoice is void."""
+    """The client gives up an order awaiting payment; its open invoice is void.
+
+    The order's row is locked and read afresh first: a payment fulfilling it at the
+    same moment (the webhook, staff marking the invoice paid) goes first or finds it
+    cancelled, never both. A card checkout must be closed before (``card.close_checkout``).
+    """
+    order = locked_order(session, order.id)
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
     order.status = "cancelled"
@@ -368,7 +374,7 @@ def claim_payment_method(session: Session, order: Order, method: str) -> None:
     payment and an invoice asked for at the same moment, the one whose update
     goes first wins and the other waits for it, then finds the method taken.
     Raises :class:`BillingError` ``order_closed``, ``paying_by_card`` or
-    ``paying_by_invoice`` (after rolling back).
+    ``paying_by_invoice``.
     """
     claimed = session.execute(
         update(Order)
@@ -383,8 +389,7 @@ def claim_payment_method(session: Session, order: Order, method: str) -> None:
     if claimed:
         order.payment_method = method
         return
-    session.rollback()
-    session.refresh(order)
+    session.refresh(order)  # what decided it (nothing was changed: the caller rolls back)
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
     raise BillingError(
@@ -475,8 +480,20 @@ def record_refund(session: Session, order: Order, *, today: date, now: datetime)
 
 
 def locked_order(session: Session, order_id: int) -> Order:
-    """Order ``order_id`` read afresh and locked until the commit (on PostgreSQL; SQLite
-    lets one writer at a time anyway)."""
+    """Order ``order_id`` read afresh and locked until the commit.
+
+    PostgreSQL locks the row (``SELECT ... FOR UPDATE``). SQLite has no row locks and
+    reads without any lock, so a write that changes nothing comes first: it takes the
+    database's one write lock, which another use case then waits for, and reads what
+    the first one committed.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(id=Order.id)
+            .execution_options(synchronize_session=False)
+        )
     return session.scalars(
         select(Order)
         .where(Order.id == order_id)

@@ -266,12 +266,19 @@ def order_status(order_id: int):
 
 @bp.post("/orders/<id:order_id>/cancel")
 def cancel_order(order_id: int):
+    """Cancel an order awaiting payment; one sent to card checkout is closed at Stripe first."""
     found = _payer_order_or_404(order_id)
     try:
+        if found.stripe_session_id and found.is_open:
+            card.close_checkout(db.session, gateway(), found)
         orders.cancel_order(db.session, found, now())
     except orders.BillingError as error:
         flash(billing_error_message(error))
         return _order_page(found, 409)
+    except PaymentUnavailable:
+        log.exception("Stripe could not close the checkout of order %s", found.id)
+        flash(_("The card payment cannot be closed just now. Try again in a few minutes."))
+        return _order_page(found, 503)
     flash(_("The order is cancelled."))
     return redirect(url_for("billing.order", order_id=found.id), 303)
 

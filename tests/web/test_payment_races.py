@@ -9,15 +9,17 @@ import json
 import secrets
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from test_stripe import WEBHOOK, order_optima_7m, pay_by_card, state
 
-from portal.billing import orders
+from portal.billing import invoices, orders
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Document, Order
+from tests.stripe_server.fixtures import StripeServerError
 
 
 @pytest.fixture
@@ -152,3 +154,115 @@ def test_distinct_events_for_one_paid_session_at_once_fulfil_it_once_and_never_a
     assert outcomes.count("fulfilled") == 1
     assert state(app)["orders"] == ["fulfilled"]
     assert state(app)["periods"] == 1 and state(app)["receipts"] == ["RCT-000001"]
+
+
+# --- closing an order while it is being paid ---------------------------------------------------
+
+
+def invoiced_order(owner) -> tuple[int, int]:
+    order_id = order_optima_7m(owner)
+    owner.submit(f"/orders/{order_id}", f"/orders/{order_id}/invoice")
+    return order_id, invoice_of(owner.client.application, order_id)
+
+
+def invoice_of(app, order_id: int) -> int:
+    with app.app_context():
+        return db.session.scalars(select(Document.id).where(Document.order_id == order_id)).one()
+
+
+def consistent(app, order_id: int) -> tuple[str, str, int]:
+    """The order's state, its invoice's, and how many periods it made: never a mix."""
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        invoice = db.session.scalars(select(Document).where(Document.order_id == order_id)).one()
+        periods = state(app)["periods"]
+        return order.status, invoice.status, periods
+
+
+def in_context(app, use_case):
+    """``use_case`` in an application context of its own (a request of its own), its refusal
+    as its answer."""
+
+    def run():
+        with app.app_context():
+            try:
+                return use_case()
+            except orders.BillingError as error:
+                return error.code
+
+    return run
+
+
+def cancel(order_id: int):
+    return lambda: orders.cancel_order(db.session, db.session.get(Order, order_id), now())
+
+
+def mark_paid(invoice_id: int):
+    return lambda: invoices.mark_invoice_paid(db.session, invoice_id, staff_user_id=None, now=now())
+
+
+def expire():
+    return invoices.expire_invoices(db.session, today=now().date(), now=now())
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_cancelling_and_marking_paid_at_once_leave_the_order_one_or_the_other(app, owner, attempt):
+    order_id, invoice_id = invoiced_order(owner)
+    at_once(
+        in_context(
+            app, lambda: orders.cancel_order(db.session, db.session.get(Order, order_id), now())
+        ),
+        in_context(
+            app,
+            lambda: invoices.mark_invoice_paid(
+                db.session, invoice_id, staff_user_id=None, now=now()
+            ),
+        ),
+    )
+    assert consistent(app, order_id) in {
+        ("cancelled", "void", 0),
+        ("fulfilled", "paid", 1),
+    }
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_expiring_and_marking_paid_at_once_leave_the_invoice_one_or_the_other(app, owner, attempt):
+    order_id, invoice_id = invoiced_order(owner)
+    with app.app_context():
+        db.session.get(Document, invoice_id).due_on = now().date() - timedelta(days=1)
+        db.session.commit()
+    at_once(
+        in_context(
+            app, lambda: invoices.expire_invoices(db.session, today=now().date(), now=now())
+        ),
+        in_context(
+            app,
+            lambda: invoices.mark_invoice_paid(
+                db.session, invoice_id, staff_user_id=None, now=now()
+            ),
+        ),
+    )
+    assert consistent(app, order_id) in {
+        ("cancelled", "expired", 0),
+        ("fulfilled", "paid", 1),
+    }
+
+
+def test_a_cancelled_card_order_can_no_longer_be_paid_at_stripe(app, owner, stripe_server):
+    order_id = order_optima_7m(owner)
+    session_id = pay_by_card(owner, order_id)
+    assert owner.submit(f"/orders/{order_id}", f"/orders/{order_id}/cancel").status_code == 303
+    assert state(app)["orders"] == ["cancelled"]
+    with pytest.raises(StripeServerError):  # Stripe's page would refuse to take the money
+        stripe_server.complete(session_id, "paid", deliver=False)
+
+
+def test_cancelling_a_card_order_already_paid_says_the_confirmation_is_on_its_way(
+    app, owner, stripe_server
+):
+    order_id = order_optima_7m(owner)
+    session_id = pay_by_card(owner, order_id)
+    stripe_server.complete(session_id, "paid", deliver=False)  # paid; the webhook is late
+    refused = owner.submit(f"/orders/{order_id}?lang=en", f"/orders/{order_id}/cancel")
+    assert refused.status_code == 409
+    assert state(app)["orders"] == ["pending_payment"]  # the webhook (or reconcile) fulfils it
