@@ -113,6 +113,7 @@ def main() -> int:
             "MAIL_SERVER": HOST,
             "MAIL_PORT": str(smtp.port),
             "PROXY_HOPS": "1",
+            "PORTAL_URL": f"http://{HOST}:{port}",
             "BIND": f"{HOST}:{port}",
             "WEB_CONCURRENCY": "2",
             "FLASK_DEBUG": "1",  # plain http: the session cookie may travel without TLS

@@ -196,14 +196,26 @@ class User(UserMixin, db.Model):
 
 
 class Invitation(db.Model):
-    """An owner's invitation for ``email`` to join their organization as a member.
+    """An owner's invitation for ``email`` to join their organization (``org_role``).
 
-    The link's token is never stored, only its SHA-256 (``token_hash``): a copy
-    of the database opens no invitation. It works until ``expires_at``, once
-    (``accepted_at``).
+    The link's token is not stored here, only its SHA-256 (``token_hash``); its mail
+    holds it in the outbox until the mail server takes it, then the mail's text is
+    dropped (``OutboxMail.private``), so a copy of the database opens no invitation
+    that was delivered. It works until ``expires_at``, once (``accepted_at``). An
+    address has one open invitation per organization (a partial unique index).
     """
 
     __tablename__ = "invitations"
+    __table_args__ = (
+        Index(
+            "uq_invitations_open",
+            "organization_id",
+            "email",
+            unique=True,
+            sqlite_where=text("accepted_at IS NULL"),
+            postgresql_where=text("accepted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -468,7 +480,8 @@ class RenewalReminder(db.Model):
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-MAIL_STATES = ("pending", "sent", "failed")
+# A column default the database writes itself (inside OutboxMail, ``text`` is a column).
+FALSE = text("false")
 
 
 class OutboxMail(db.Model):
@@ -503,6 +516,9 @@ class OutboxMail(db.Model):
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(8))
+    # Its text signs someone in (a confirmation, reset or invitation link): staff do not
+    # read it, and it is dropped once the mail server has the mail.
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=FALSE)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

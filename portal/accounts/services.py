@@ -453,7 +453,8 @@ def invite(
     """Invite ``email`` to the owner's organization; commit; return the invitation and its token.
 
     The token goes in the mail (``mail(invitation, token)``, put in ``outbox``
-    with the invitation) and is never stored (only its hash). Inviting an
+    with the invitation, which drops its text once sent); the invitation keeps only
+    its hash. Inviting an
     address again replaces the earlier link, which stops working. Raises
     :class:`EmailTaken` for an address that has an account (invitations are
     for new accounts), :class:`AccountError` for no address or a non-owner.
@@ -467,6 +468,17 @@ def invite(
         raise AccountError("role", f"role must be one of {', '.join(MEMBER_ROLES)}")
     if find_user(session, email) is not None:
         raise EmailTaken(email)
+    for _attempt in range(2):
+        try:
+            return _write_invitation(session, owner, email, now, max_age, mail, outbox, role)
+        except IntegrityError:
+            # The same address invited at the same moment (one open invitation each, by
+            # the database): the other's row now exists, and this one replaces its link.
+            session.rollback()
+    raise AccountError("email", f"{email} is being invited by someone else just now")
+
+
+def _write_invitation(session, owner, email, now, max_age, mail, outbox, role):
     token = secrets.token_urlsafe(32)
     invitation = session.execute(
         select(Invitation).where(
@@ -483,8 +495,8 @@ def invite(
     invitation.token_hash = token_hash(token)
     invitation.created_at = now
     invitation.expires_at = now + timedelta(seconds=max_age)
+    session.flush()
     if mail is not None and outbox is not None:
-        session.flush()
         outbox.put(session, mail(invitation, token), now)
     session.commit()
     return invitation, token
@@ -524,8 +536,8 @@ def accept_invitation(
     locale: str | None,
     now: datetime,
 ) -> User:
-    """Create the invitee's account as a member, confirmed (the link came to their address),
-    mark the invitation accepted, and commit both together.
+    """Create the invitee's account in the role the invitation names, confirmed (the link
+    came to their address), mark the invitation accepted, and commit both together.
 
     Raises :class:`EmailTaken` if the address got an account meanwhile,
     :class:`AccountError` for a name or password at fault.
@@ -566,6 +578,7 @@ def confirmation_mail(user: User, *, link: str, max_age: int, fallback_locale: s
     return render_mail(
         "confirm_email",
         locale,
+        private=True,
         to=user.email,
         to_name=user.name,
         name=user.name,
@@ -581,6 +594,7 @@ def password_reset_mail(user: User, *, link: str, max_age: int, fallback_locale:
     return render_mail(
         "reset_password",
         locale,
+        private=True,
         to=user.email,
         to_name=user.name,
         name=user.name,
@@ -596,6 +610,7 @@ def invitation_mail(invitation: Invitation, *, link: str, max_age: int) -> Mail:
     return render_mail(
         "invitation",
         locale,
+        private=True,
         to=invitation.email,
         organization=organization.name,
         inviter=invitation.invited_by.name if invitation.invited_by else organization.name,

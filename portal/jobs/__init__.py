@@ -24,11 +24,13 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import redis
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
 
+from portal.config import REDIS_TIMEOUT_SECONDS
 from portal.jobs.schedule import Schedule
 from portal.jobs.services import Job, Outcome, run_by_hand, run_for_period
 
@@ -48,8 +50,7 @@ def job(name: str, *, label, schedule: Schedule | None = None, on_demand: bool =
     def declare(run: Callable[[], Outcome]) -> Callable[[], Outcome]:
         if name in JOBS:
             raise ValueError(f"job {name} is declared twice")
-        description = (run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else ""
-        JOBS[name] = Job(name, run, schedule, on_demand, description, label)
+        JOBS[name] = Job(name, run, schedule, on_demand, label)
         return run
 
     return declare
@@ -79,7 +80,15 @@ def build_huey(config) -> Huey:
     name = config["JOBS_QUEUE"]
     immediate = bool(config.get("JOBS_IMMEDIATE"))
     if config.get("REDIS_URL"):
-        return RedisHuey(name, url=config["REDIS_URL"], results=False, immediate=immediate)
+        # Timeouts, so that a Redis that stops answering fails a request or a worker's
+        # poll (which then retries) instead of hanging it; longer than the consumer's
+        # one-second blocking read.
+        pool = redis.ConnectionPool.from_url(
+            config["REDIS_URL"],
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        return RedisHuey(name, connection_pool=pool, results=False, immediate=immediate)
     path = Path(config["JOBS_SQLITE"])
     if not immediate:
         path.parent.mkdir(parents=True, exist_ok=True)

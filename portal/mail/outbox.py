@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import has_app_context
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from portal.mail.services import Mail, Mailer, MailNotSent, compose, message_id
@@ -88,6 +88,7 @@ class Outbox:
             "text": mail.text,
             "html": mail.html,
             "language": mail.language,
+            "private": mail.private,
             "status": "pending",
             "attempts": 0,
             "created_at": now,
@@ -107,6 +108,7 @@ def mail_of(row: OutboxMail) -> Mail:
         language=row.language,
         attachments=tuple((a.filename, a.mime_type, a.content) for a in row.attachments),
         template=row.template,
+        private=row.private,
     )
 
 
@@ -127,18 +129,21 @@ def deliver_due(
     mailer: Mailer,
     clock: Callable[[], datetime],
     retry: Retry,
-    batch: int = 50,
+    batch: int = 20,
 ) -> Delivery:
     """Send every mail that is due, a claimed batch at a time, until none is left.
 
     Each mail is committed ``sent`` right after the server took it. A refusal
     that no retry changes fails the mail; any other failure sets its next
     attempt. When the server cannot be reached (or goes away), the rest of the
-    batch waits for the same next attempt and the run ends.
+    batch waits for the same next attempt and the run ends. A claim lasts as
+    long as the whole batch may take at the mailer's timeout, twice over, so that
+    no other worker takes a mail this one is still going to send.
     """
     report = Delivery()
+    claim = max(retry.claim, timedelta(seconds=2 * batch * mailer.timeout))
     while True:
-        claimed = _claim(session, clock(), retry.claim, batch)
+        claimed = _claim(session, clock(), claim, batch)
         if not claimed:
             return report
         if not _send(session, mailer, claimed, clock, retry, report):
@@ -149,7 +154,10 @@ def _claim(session: Session, now: datetime, claim: timedelta, limit: int) -> lis
     """Claim up to ``limit`` due mails for this worker and commit the claim.
 
     One UPDATE takes them, so two workers never hold the same mail; on
-    PostgreSQL the second skips the rows the first is claiming.
+    PostgreSQL the second skips the rows the first is claiming. The candidates
+    are a materialized CTE, chosen once: as a plain ``IN (subquery)`` PostgreSQL
+    may run the subquery again for each row, and each run, skipping the rows
+    the last one locked, would claim ``limit`` more.
     """
     due = (
         OutboxMail.status == "pending",
@@ -162,10 +170,12 @@ def _claim(session: Session, now: datetime, claim: timedelta, limit: int) -> lis
         .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due_mail")
+        .prefix_with("MATERIALIZED")
     )
     ids = session.scalars(
         update(OutboxMail)
-        .where(OutboxMail.id.in_(candidates.scalar_subquery()), *due)
+        .where(OutboxMail.id.in_(select(candidates.c.id)), *due)
         .values(claimed_until=now + claim)
         .returning(OutboxMail.id)
         .execution_options(synchronize_session=False)
@@ -197,7 +207,12 @@ def _send(
             for position, row in enumerate(claimed):
                 try:
                     send(_message(row))
-                except MailNotSent as error:
+                except Exception as failure:  # one mail's fault never holds the batch
+                    error = (
+                        failure
+                        if isinstance(failure, MailNotSent)
+                        else MailNotSent(f"the mail did not go: {failure!r}", permanent=True)
+                    )
                     _not_sent(row, error, clock(), retry, report)
                     if error.server_lost:
                         for waiting in claimed[position + 1 :]:
@@ -209,6 +224,9 @@ def _send(
                     row.sent_at = clock()
                     row.attempts += 1
                     row.claimed_until = None
+                    if row.private and not mailer.keeps_copy:
+                        # Its link is its reader's now: no copy stays for anyone else.
+                        row.text, row.html = "", None
                     report.sent += 1
                 session.commit()
     except MailNotSent as error:
@@ -246,17 +264,30 @@ def _not_sent(
         report.retrying += 1
 
 
+class NotKept(ValueError):
+    """A sent mail whose text is not kept (its link was its reader's): it cannot go again."""
+
+
+def kept(row: OutboxMail) -> bool:
+    """Whether the outbox still has the mail's text (a private mail's goes once sent)."""
+    return not (row.private and row.status == "sent" and not row.text)
+
+
 def send_again(session: Session, mail_id: int, now: datetime, retry: Retry) -> OutboxMail | None:
     """Staff send a mail again now, and commit; None for no such mail.
 
     A mail not yet sent (waiting or given up) is tried at once, with 24 hours of
     retries from now. A mail already sent goes as a new copy with a Message-ID
-    of its own, so the reader's mail program shows it rather than dropping it.
-    A mail a worker is sending at this moment is left to it.
+    of its own, so the reader's mail program shows it rather than dropping it;
+    raises :class:`NotKept` for a sent mail whose text went with it (a sign-in
+    link: its reader asks for a new one). A mail a worker is sending at this
+    moment is left to it.
     """
     row = session.get(OutboxMail, mail_id)
     if row is None:
         return None
+    if not kept(row):
+        raise NotKept(mail_id)
     if row.status == "sent":
         copy = Outbox(row.sender, retry).put(session, mail_of(row), now)
         session.commit()
@@ -320,3 +351,22 @@ def counts(session: Session) -> dict[str, int]:
         session.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status)).all()
     )
     return {"all": sum(numbers.values()), **{s: numbers.get(s, 0) for s in LIST_STATES[1:]}}
+
+
+def prune(session: Session, now: datetime, keep: timedelta, batch: int = 5000) -> int:
+    """Forget mail sent more than ``keep`` ago, and mail given up more than three times
+    that, a batch at a time, committing each; how many. Waiting mail stays."""
+    forgotten = 0
+    old = or_(
+        (OutboxMail.status == "sent") & (OutboxMail.created_at < now - keep),
+        (OutboxMail.status == "failed") & (OutboxMail.created_at < now - 3 * keep),
+    )
+    while True:
+        ids = session.scalars(select(OutboxMail.id).where(old).limit(batch)).all()
+        if not ids:
+            return forgotten
+        # Attachments first: SQLite enforces no ON DELETE CASCADE unless told to.
+        session.execute(delete(OutboxAttachment).where(OutboxAttachment.mail_id.in_(ids)))
+        session.execute(delete(OutboxMail).where(OutboxMail.id.in_(ids)))
+        session.commit()
+        forgotten += len(ids)

@@ -42,7 +42,16 @@ def message(mail_id: int):
     found = db.session.get(OutboxMail, mail_id)
     if found is None:
         abort(404)
-    return render_template("mail/message.html", mail=found, timezone=catalog.timezone)
+    mailer = current_app.extensions["mailer"]
+    return render_template(
+        "mail/message.html",
+        mail=found,
+        timezone=catalog.timezone,
+        # A sign-in link is its reader's: staff read it only where the mail is a file
+        # they could open anyway (no mail server: the embedded default).
+        text_shown=not found.private or mailer.keeps_copy,
+        can_send_again=outbox.kept(found),
+    )
 
 
 @bp.post("/staff/outbox/<id:mail_id>/send")
@@ -51,7 +60,17 @@ def send_again(mail_id: int):
     """Send a mail again now: one that waits or was given up on, or a copy of one sent."""
     current_catalog()
     retry = current_app.extensions["outbox"].retry
-    sent = outbox.send_again(db.session, mail_id, now(), retry)
+    try:
+        sent = outbox.send_again(db.session, mail_id, now(), retry)
+    except outbox.NotKept:
+        flash(
+            _(
+                "This mail carried a sign-in link, which is not kept once sent. The client "
+                "asks for a new link (Forgot your password, No mail?), or is invited again."
+            ),
+            "error",
+        )
+        return redirect(url_for("mail.message", mail_id=mail_id), 303)
     if sent is None:
         abort(404)
     if sent.id != mail_id:

@@ -36,7 +36,6 @@ from jinja2 import TemplateNotFound
 
 from portal.clock import utc_now
 
-DEFAULT_SENDER = "portal@localhost"
 SMTP_TIMEOUT_SECONDS = 10.0
 # What a failed delivery raises: a refused connection, a timeout, a refusing server.
 DELIVERY_ERRORS = (OSError, smtplib.SMTPException)
@@ -71,10 +70,18 @@ class Mail:
     attachments: tuple[tuple[str, str, bytes], ...] = ()
     # The template it was rendered from, for the staff outbox (``confirm_email``).
     template: str | None = None
+    # It carries a link that signs its reader in: not for staff's eyes, not kept once sent.
+    private: bool = False
 
 
 class Mailer(Protocol):
     """Hands composed messages to a mail server, or writes them where staff read them."""
+
+    # Whether a copy of each mail stays where staff can read it (files), so that the
+    # outbox need not keep it.
+    keeps_copy: bool
+    # The longest one message may take to go, in seconds.
+    timeout: float
 
     def connection(self) -> contextlib.AbstractContextManager[Callable[[EmailMessage], None]]:
         """A ``send(message)`` that stays connected while the block lasts; ``send`` raises
@@ -89,6 +96,8 @@ class SmtpMailer:
     An address with a non-ASCII local part (``jürgen@example.com``) goes with
     SMTPUTF8, which the server must offer; one that does not is a permanent failure.
     """
+
+    keeps_copy = False
 
     host: str
     port: int = 25
@@ -193,6 +202,9 @@ class FileMailer:
     temporary name in the same directory, flushed to disk, then renamed. Files
     are readable by the portal's user only (they carry sign-in links).
     """
+
+    keeps_copy = True
+    timeout = 1.0
 
     directory: Path
     clock: Callable[[], datetime] = utc_now
@@ -336,9 +348,11 @@ def render_mail(
     to: str,
     to_name: str | None = None,
     attachments: tuple[tuple[str, str, bytes], ...] = (),
+    private: bool = False,
     **context,
 ) -> Mail:
-    """Render ``templates/mail/<name>.txt`` (and ``<name>.html`` if there is one) in ``locale``.
+    """Render ``templates/mail/<name>.txt`` (and ``<name>.html`` if there is one) in ``locale``;
+    ``private`` for a mail whose link signs its reader in.
 
     The text template holds two blocks, ``subject`` and ``body``; the subject's
     white space is folded into one line. Values shown in the mail (dates) are
@@ -364,6 +378,7 @@ def render_mail(
         language=locale,
         attachments=attachments,
         template=name,
+        private=private,
     )
 
 

@@ -32,8 +32,14 @@ from tests.smtp import Inbox, free_port, smtp_server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
-PERIODIC = {"mail.deliver", "billing.remind", "billing.expire-invoices", "billing.reconcile"}
+REDIS_URL = "redis://127.0.0.1:6379/15"
+PERIODIC = {
+    "mail.deliver",
+    "mail.prune",
+    "billing.remind",
+    "billing.expire-invoices",
+    "billing.reconcile",
+}
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _LINK = re.compile(r"https?://\S+/confirm/\S+")

@@ -46,6 +46,9 @@ class Clock:
 class Recorder:
     """A mailer that keeps what it is given; ``refuse`` makes it raise instead."""
 
+    keeps_copy = False
+    timeout = 1.0
+
     def __init__(self) -> None:
         self.messages = []
         self.refuse: MailNotSent | None = None
@@ -181,28 +184,38 @@ def test_a_worker_that_died_after_the_server_took_the_mail_sends_it_again_with_i
 
 def test_two_workers_at_once_send_each_mail_once(session, outbox_app):
     put(session, *(mail(number) for number in range(40)))
-    sent = []
+    sent: list[tuple[str, str]] = []
     lock = threading.Lock()
+    # Each worker's first send waits for the other's: both hold a batch at the same time.
+    together = threading.Barrier(2, timeout=20)
 
-    class Slow(Recorder):
+    class Worker(Recorder):
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
         @contextmanager
         def connection(self):
             def send(message):
+                if not any(name == self.name for name, _id in sent):
+                    together.wait()
                 with lock:
-                    sent.append(message["Message-ID"])
+                    sent.append((self.name, message["Message-ID"]))
 
             yield send
 
-    def worker():
+    def worker(name: str):
         with outbox_app.app_context():
-            deliver_due(db.session, Slow(), Clock(), RETRY, batch=5)
+            deliver_due(db.session, Worker(name), Clock(), RETRY, batch=5)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert len(sent) == 40 and len(set(sent)) == 40
+    ids = [message_id for _name, message_id in sent]
+    assert len(ids) == 40 and len(set(ids)) == 40
+    assert {name for name, _id in sent} == {"a", "b"}
     assert {r.status for r in rows(session)} == {"sent"}
 
 
@@ -338,7 +351,7 @@ def test_the_outbox_is_shown_a_page_at_a_time(client, staff, app):
     given(app, *(mail(number) for number in range(1, 56)), status="sent")
     first = client.get("/staff/outbox?lang=en").get_data(as_text=True)
     assert "1–50 of 55" in first and ">Mail 55<" in first and ">Mail 5<" not in first
-    assert 'rel="next" href="?page=2"' in first
+    assert 'rel="next" href="?lang=en&amp;page=2"' in first  # the language kept
     second = client.get("/staff/outbox?page=2&lang=en").get_data(as_text=True)
     assert "51–55 of 55" in second and ">Mail 5<" in second
     assert client.get("/staff/outbox?page=99&lang=en").status_code == 200  # the last page
@@ -395,7 +408,7 @@ def test_the_outbox_says_so_when_mail_goes_through_smtp(make_app, form_client, m
     make_user("staff@example.com", role="staff")
     staff_client.sign_in("staff@example.com")
     html = staff_client.client.get("/staff/outbox?lang=en").get_data(as_text=True)
-    assert "Mail goes through the SMTP server smtp.example.com:587." in html
+    assert "Mail goes through the SMTP server <bdi>smtp.example.com:587</bdi>." in html
 
 
 def test_an_empty_outbox_says_so(client, staff):
@@ -420,3 +433,85 @@ def test_the_outbox_is_for_staff_only(client, app, make_user, forms):
 
 def test_a_mail_that_is_not_there_is_a_404(client, staff):
     assert client.get("/staff/outbox/999999").status_code == 404
+
+
+# --- mail that carries a sign-in link --------------------------------------------------------
+
+
+def private(number: int = 1) -> Mail:
+    return Mail(
+        to=f"client{number}@example.com",
+        subject=f"Confirm {number}",
+        text=f"Open https://portal.example/confirm/secret-{number}\n",
+        template="confirm_email",
+        private=True,
+    )
+
+
+def test_a_sign_in_link_is_dropped_from_the_outbox_once_the_mail_server_has_it(session):
+    put(session, private(1), mail(2))
+    with smtp_server() as inbox:
+        deliver_due(session, SmtpMailer(inbox.host, inbox.port), Clock(), RETRY)
+        assert "secret-1" in inbox.messages()[0].get_body(("plain",)).get_content()
+    link, plain = rows(session)
+    assert (link.status, link.text, link.html) == ("sent", "", None)
+    assert plain.text == "Text 2\n"  # other mail is kept as it was
+
+
+def test_a_sign_in_link_delivered_as_a_file_stays_readable_there(app, outbox):
+    with app.app_context():
+        OUTBOX.put(db.session, private(1), NOW)
+        db.session.commit()
+        (row,) = rows(db.session)
+        assert row.status == "sent" and "secret-1" in row.text  # the file has it anyway
+    assert "secret-1" in next(outbox.glob("*.eml")).read_text()
+
+
+def test_staff_never_read_a_sign_in_link_that_went_through_smtp(make_app, form_client, make_user):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_TIMEOUT_SECONDS=1)
+    with app.app_context():
+        written = OUTBOX.put(db.session, private(1), NOW)
+        db.session.commit()  # the server is down: it waits, text and all
+        mail_id = written.id
+    make_user("staff@example.com")
+    desk = form_client(app.test_client())
+    desk.sign_in("staff@example.com")
+    html = desk.client.get(f"/staff/outbox/{mail_id}?lang=en").get_data(as_text=True)
+    assert "secret-1" not in html
+    assert "its text is for its reader only" in html
+    assert 'id="send-again"' in html  # waiting: it may be tried again
+
+
+def test_a_sent_sign_in_link_cannot_be_sent_again_as_a_copy(client, staff, app, forms):
+    with app.app_context():
+        row = OUTBOX.put(db.session, private(1), NOW)
+        db.session.flush()
+        db.session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == row.id)
+            .values(status="sent", sent_at=NOW, text="")
+        )
+        db.session.info.pop("portal.mail_waiting", None)
+        db.session.commit()
+        mail_id = row.id
+    page = client.get(f"/staff/outbox/{mail_id}?lang=en").get_data(as_text=True)
+    assert 'id="send-again"' not in page
+    refused = forms.submit(f"/staff/outbox/{mail_id}", f"/staff/outbox/{mail_id}/send")
+    assert refused.status_code == 303
+    after = client.get(refused.location + "?lang=en").get_data(as_text=True)
+    assert "which is not kept once sent" in after
+    with app.app_context():
+        assert db.session.query(OutboxMail).count() == 1  # no copy
+
+
+def test_old_mail_is_forgotten_and_waiting_mail_stays(session, outbox_app):
+    put(session, mail(1), mail(2), mail(3), now=NOW - timedelta(days=40))
+    put(session, mail(4), now=NOW - timedelta(days=10))
+    recorder = Recorder()
+    deliver_due(session, recorder, Clock(), RETRY)  # all four sent
+    put(session, mail(5), now=NOW - timedelta(days=40))  # still waiting
+    with outbox_app.app_context():
+        outbox_app.config["CLOCK"] = lambda: NOW
+        _run, outcome = outbox_app.extensions["jobs"].run_by_hand("mail.prune")
+    assert outcome.summary == "3 mail(s) forgotten"
+    assert sorted(r.subject for r in rows(session)) == ["Mail 4", "Mail 5"]
