@@ -46,10 +46,11 @@ def create_app(test_config: dict | None = None):
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # Client address, scheme and host from X-Forwarded-* of that many proxies, no more:
-        # so limits count real clients, and nobody else can claim an address.
+        # Client address, scheme and port from X-Forwarded-* of that many proxies, no more:
+        # so limits count real clients, and nobody else can claim an address. The host is
+        # never taken from a header: links are built on PORTAL_URL, which a proxy needs.
         hops = app.config["PROXY_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_port=hops)
 
     from portal import headers, logs
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 DEFAULT_CATALOG = "kbs"
 DEFAULT_MAIL_FROM = "portal@localhost"
+# How long a request or a worker waits for Redis before it gives up on an answer.
+REDIS_TIMEOUT_SECONDS = 5
 # How long a link sent by mail works, per purpose; TOKEN_MAX_AGE_SECONDS overrides any of them.
 TOKEN_MAX_AGES = {"confirm": 2 * 24 * 3600, "invitation": 2 * 24 * 3600, "reset": 3600}
 
@@ -61,12 +63,20 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": not _debug(environ),
         # Limits (sign-in attempts, mail forms) count per process in memory, or across
-        # every worker and instance in Redis.
+        # every worker and instance in Redis. A Redis that stops answering costs a request
+        # at most REDIS_TIMEOUT_SECONDS, after which limits count in the process's memory
+        # until Redis is back.
         "REDIS_URL": environ.get("REDIS_URL", "").strip() or None,
         "RATELIMIT_STORAGE_URI": environ.get("REDIS_URL", "").strip() or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": {
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+        },
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         **job_settings(environ, instance_path),
         **mail_settings(environ, instance_path),
-        # Links in mail are built on PORTAL_URL when set, never on a request's Host header.
+        # Links in mail are built on PORTAL_URL when set, else on the request's host (the
+        # embedded default, on 127.0.0.1); behind a proxy PORTAL_URL is required.
         "PORTAL_URL": environ.get("PORTAL_URL", "").strip().rstrip("/") or None,
         "TOKEN_MAX_AGE_SECONDS": token_max_ages(environ.get("TOKEN_MAX_AGE_SECONDS", "")),
         **serving_settings(environ),
@@ -78,9 +88,9 @@ def serving_settings(environ: Mapping[str, str]) -> dict:
     """How the portal sits behind a proxy and what it logs.
 
     ``PROXY_HOPS``: how many proxies in front of the portal set ``X-Forwarded-For``,
-    ``-Proto``, ``-Host`` and ``-Port`` (0: none, the headers are ignored; 1: nginx
-    alone). ``MAX_CONTENT_LENGTH``: the largest request body in bytes (2 MiB), a larger
-    one answers 413. ``LOG_FORMAT``: ``json`` for one JSON object a line.
+    ``-Proto`` and ``-Port`` (0: none, the headers are ignored; 1: nginx alone); it
+    needs ``PORTAL_URL``. ``MAX_CONTENT_LENGTH``: the largest request body in bytes
+    (2 MiB), a larger one answers 413. ``LOG_FORMAT``: ``json`` for one JSON object a line.
     """
     log_format = environ.get("LOG_FORMAT", "").strip().lower()
     if log_format not in ("", "json", "text"):
@@ -88,8 +98,12 @@ def serving_settings(environ: Mapping[str, str]) -> dict:
     level = environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ValueError(f"LOG_LEVEL: {level!r} is not DEBUG, INFO, WARNING or ERROR")
+    hops = _number(environ, "PROXY_HOPS", 0, 0, 5)
+    if hops and not environ.get("PORTAL_URL", "").strip():
+        # Behind a proxy any Host reaches the portal: a password link must not follow it.
+        raise ValueError("PROXY_HOPS is set: set PORTAL_URL too, the address links lead to")
     return {
-        "PROXY_HOPS": _number(environ, "PROXY_HOPS", 0, 0, 5),
+        "PROXY_HOPS": hops,
         "MAX_CONTENT_LENGTH": _number(environ, "MAX_CONTENT_LENGTH", 2 * 1024 * 1024, 1024, 2**40),
         "LOG_FORMAT": log_format or None,
         "LOG_LEVEL": level,
@@ -165,6 +179,8 @@ def mail_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
         # (at most an hour), until MAIL_RETRY_HOURS after it was written.
         "MAIL_RETRY_SECONDS": _number(environ, "MAIL_RETRY_SECONDS", 30, 1, 3600),
         "MAIL_RETRY_HOURS": _number(environ, "MAIL_RETRY_HOURS", 24, 1, 24 * 14),
+        # Sent mail is forgotten after MAIL_KEEP_DAYS; mail given up after three times that.
+        "MAIL_KEEP_DAYS": _number(environ, "MAIL_KEEP_DAYS", 30, 1, 3650),
     }
 
 

@@ -34,9 +34,15 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 def give_back_hit() -> None:
     """A request the view refused (a form sent back with a mistake) costs nothing of its
-    limits: the hit it took on the way in is given back."""
+    limits: the hit it took on the way in is given back. While Redis does not answer, the
+    hit was counted in this process's memory instead, and is kept: a refused form may
+    then cost one try, which is better than a failed request."""
+    storage = limiter.storage
     for taken in limiter.current_limits:
-        limiter.storage.incr(taken.key, taken.limit.get_expiry(), amount=-1)
+        try:
+            storage.incr(taken.key, taken.limit.get_expiry(), amount=-1)
+        except storage.base_exceptions:
+            return
 
 
 @event.listens_for(Engine, "connect")

@@ -12,10 +12,10 @@ STRIPE_CHECKOUT = "https://checkout.stripe.com"
 HSTS = "max-age=63072000; includeSubDomains"
 
 
-def content_security_policy(checkout_origin: str) -> str:
+def content_security_policy(checkout_origins: str) -> str:
     """Scripts, styles, fonts and images from the portal itself (htmx is served by it; no
     inline script or style), never inside another site's frame; forms post to the portal,
-    and on to Stripe's Checkout (``checkout_origin``) after paying by card."""
+    and on to Stripe's Checkout (``checkout_origins``) after paying by card."""
     return "; ".join(
         [
             "default-src 'self'",
@@ -27,17 +27,18 @@ def content_security_policy(checkout_origin: str) -> str:
             "object-src 'none'",
             "base-uri 'self'",
             "frame-ancestors 'none'",
-            f"form-action 'self' {checkout_origin}",
+            f"form-action 'self' {checkout_origins}",
         ]
     )
 
 
 def init_app(app: Flask) -> None:
-    base = app.config.get("STRIPE_API_BASE")
     checkout = STRIPE_CHECKOUT
+    base = app.config.get("STRIPE_API_BASE")
     if base:
+        # A Stripe-compatible server (or a proxy to Stripe) may serve its own Checkout page.
         parts = urlsplit(base)
-        checkout = f"{parts.scheme}://{parts.netloc}"
+        checkout += f" {parts.scheme}://{parts.netloc}"
     policy = content_security_policy(checkout)
 
     @app.after_request

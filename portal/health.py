@@ -45,9 +45,12 @@ def readyz():
         with db.engine.connect() as connection:
             current = frozenset(MigrationContext.configure(connection).get_current_heads())
     except SQLAlchemyError as error:
+        # The driver's words (host, port, user) go to the log, not to whoever asks.
         reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
         current_app.logger.warning("not ready: the database does not answer: %s", reason)
-        return _no_store({"status": "unavailable", "reason": f"database: {reason}"}, 503)
+        return _no_store(
+            {"status": "unavailable", "reason": "database: it does not answer (see the log)"}, 503
+        )
     if current != newest:
         return _no_store(
             {

@@ -32,6 +32,8 @@ class ListQuery:
     defaults: Mapping[str, str] = field(default_factory=dict)
     # The name of the page number in the address: two lists on one page need two.
     page_key: str = "page"
+    # The rest of the address (another list's page, the language): its links keep them.
+    others: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_args(
@@ -44,6 +46,7 @@ class ListQuery:
         default). A page that is no whole number is the first; an unknown filter value is
         its default, so no address of a list can be an error."""
         filters = filters or {}
+        own = {"q", page_key, *filters}
         page = args.get(page_key, "1")
         chosen = {}
         for name, allowed in filters.items():
@@ -51,21 +54,24 @@ class ListQuery:
             chosen[name] = value if value in allowed else allowed[0]
         return cls(
             search=" ".join(args.get("q", "").split())[:SEARCH_LENGTH],
-            page=int(page) if page.isdigit() and 0 < int(page) < 10**9 else 1,
+            page=int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**9 else 1,
             filters=chosen,
             defaults={name: allowed[0] for name, allowed in filters.items()},
             page_key=page_key,
+            others={name: value for name, value in args.items() if name not in own},
         )
 
     def args(self, **changes: Any) -> dict[str, str]:
-        """The query string of this list with ``changes`` (``page=2``), without defaults."""
+        """The query string of this list with ``changes`` (``page=2``), without defaults,
+        and the rest of the address as it was."""
         values = {"q": self.search, "page": self.page, **self.filters, **changes}
         defaults = {"q": "", "page": "1", **self.defaults}
-        return {
+        own = {
             (self.page_key if name == "page" else name): str(value)
             for name, value in values.items()
             if str(value) != defaults.get(name)
         }
+        return {**self.others, **own}
 
     def on_page(self, page: int) -> ListQuery:
         return replace(self, page=page)

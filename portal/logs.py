@@ -27,6 +27,21 @@ requests_log = logging.getLogger("portal.requests")
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
 
 
+# Characters that would start a line of their own, or hide what follows, in a text log.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def logged_path() -> str:
+    """The request's path as the log keeps it: a link's token masked (``/confirm/…``), so
+    that whoever reads the logs opens nobody's account, and no character that could
+    forge a line of its own."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if name == "token" and isinstance(value, str) and value:
+            path = path.replace(value, "…")
+    return _UNPRINTABLE.sub(lambda found: f"\\x{ord(found.group()):02x}", path)
+
+
 def request_id() -> str | None:
     """The id of the request being served, if any."""
     return g.get("request_id") if has_request_context() else None
@@ -95,15 +110,16 @@ def init_app(app: Flask) -> None:
             start()
             started = g.request_started
         response.headers["X-Request-Id"] = g.request_id
+        path = logged_path()
         requests_log.info(
             "%s %s %s",
             request.method,
-            request.path,
+            path,
             response.status_code,
             extra={
                 "request_id": g.request_id,
                 "method": request.method,
-                "path": request.path,
+                "path": path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "remote_addr": request.remote_addr,

@@ -36,7 +36,7 @@ from portal.catalog.current import current_catalog
 from portal.catalog.wording import locale_code, speaking
 from portal.clock import now, today_in
 from portal.converters import local_path
-from portal.extensions import db, limiter
+from portal.extensions import db, give_back_hit, limiter
 from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
 from portal.listing import ListQuery, page_of
 from portal.mail.services import FileMailer
@@ -118,7 +118,9 @@ def logout():
 
 # --- client registration and links sent by mail ------------------------------------------------
 
-# Each of these sends mail: a few per hour from one address is plenty for a person.
+# Each of these sends mail: a few per hour from one address is plenty for a person. A form
+# sent back with a mistake gives its count back; an address already taken keeps it (else
+# the form would tell, without limit, which addresses have accounts).
 REGISTRATIONS = "10 per hour"
 MAIL_REQUESTS = "5 per hour"
 INVITATIONS = "30 per hour"
@@ -226,6 +228,7 @@ def register():
         return _registration_page(form)
     form.next.data = local_path(form.next.data)
     if not form.validate():
+        give_back_hit()
         return _registration_page(form), 422
     try:
         user = services.register(
@@ -309,6 +312,7 @@ def resend_confirmation():
     if request.method == "GET":
         return render_template("accounts/resend.html", form=form)
     if not form.validate():
+        give_back_hit()
         return render_template("accounts/resend.html", form=form), 422
     user = services.unconfirmed_user(db.session, form.email.data)
     if user is not None:
@@ -325,6 +329,7 @@ def forgot_password():
     if request.method == "GET":
         return render_template("accounts/forgot.html", form=form)
     if not form.validate():
+        give_back_hit()
         return render_template("accounts/forgot.html", form=form), 422
     user = services.active_user_by_email(db.session, form.email.data)
     if user is not None:
@@ -433,6 +438,7 @@ def invite():
         abort(403, _("Only the organization's owner can change this."))
     form = InvitationForm()
     if not form.validate():
+        give_back_hit()
         return _account_page(422, invitation_form=form)
     max_age = _max_age("invitation")
 
@@ -496,13 +502,18 @@ def member_role(member_id: int):
     changed = services.set_member_role(db.session, current_user, member_id, form.role.data)
     if changed is None:
         abort(404)
-    flash(
-        _(
-            "%(name)s is now: %(role)s.",
-            name=changed.name,
-            role=str(ROLE_NAMES[changed.org_role]).lower(),
+    # Whole sentences: a role's name inside another sentence takes another case in Russian,
+    # Ukrainian and Kazakh.
+    if changed.org_role == "billing":
+        flash(_("%(name)s can now order, pay and cancel orders.", name=changed.name))
+    else:
+        flash(
+            _(
+                "%(name)s no longer orders or pays, and still sees the account, orders and "
+                "documents.",
+                name=changed.name,
+            )
         )
-    )
     return redirect(url_for("accounts.account") + "#members-heading", 303)
 
 

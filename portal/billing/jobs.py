@@ -25,7 +25,7 @@ def remind() -> Outcome:
         f"({reminder.days_before}-day reminder)"
         for reminder in sent
     )
-    return Outcome(f"{len(sent)} reminder(s) sent", lines)
+    return Outcome(f"{len(sent)} reminder(s) written to the outbox", lines)
 
 
 @job("billing.expire-invoices", label=_l("Expiring unpaid invoices"), schedule=Schedule.hourly(5))

@@ -148,23 +148,23 @@ def labels_for(catalog: Catalog, proration: Proration | None):
     return labels
 
 
+def plan_name(catalog_name: str, version: int, code: str) -> str:
+    """A plan's name in the current language, as the catalog version that sold it names it
+    (its code, should that version not have it)."""
+    catalog = catalog_version(db.session, catalog_name, version)
+    plan = catalog.plans.get(code)
+    return text(plan.name, catalog) if plan else code
+
+
 def order_title(order: Order) -> str:
     """``OPTIMA, 7 months`` in the current language."""
-    catalog = catalog_version(db.session, order.catalog, order.catalog_version)
-    plan = catalog.plans.get(order.plan)
-    name = text(plan.name, catalog) if plan else order.plan
+    name = plan_name(order.catalog, order.catalog_version, order.plan)
     return _("%(plan)s, %(term)s", plan=name, term=term_name(Term.parse(order.term)))
 
 
 def order_description(order: Order) -> str:
     """What the card statement and Stripe's page say: ``Order 42: OPTIMA, 7 months``."""
     return _("Order %(number)s: %(title)s", number=number_plain(order.id), title=order_title(order))
-
-
-def period_title(period: SubscriptionPeriod) -> str:
-    catalog = catalog_version(db.session, period.catalog, period.order.catalog_version)
-    plan = catalog.plans.get(period.plan)
-    return text(plan.name, catalog) if plan else period.plan
 
 
 # --- PDF -------------------------------------------------------------------------------------
@@ -369,17 +369,15 @@ def reminder_mails(today: date) -> Callable[[DueReminder], list[Mail]]:
 
 
 def _reminder_mail(reminder: DueReminder, locale: str, link: str) -> Mail:
-    catalog = catalog_version(db.session, reminder.catalog, reminder.catalog_version)
-    plan = catalog.plans.get(reminder.plan)
     with speaking(locale):
-        plan_name = text(plan.name, catalog) if plan else reminder.plan
+        plan = plan_name(reminder.catalog, reminder.catalog_version, reminder.plan)
         end = formatting.day(reminder.last_day, locale)
         renew_by = formatting.day(reminder.last_day + timedelta(days=1), locale)
     return render_mail(
         "renewal_reminder",
         locale,
         to="",
-        plan=plan_name,
+        plan=plan,
         end=end,
         renew_by=renew_by,
         days=reminder.days_left,

@@ -18,8 +18,14 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.billing.orders import as_period
-from portal.models import Order, Organization, RenewalReminder, SubscriptionPeriod, User
+from portal.models import (
+    PAYING_ROLES,
+    Order,
+    Organization,
+    RenewalReminder,
+    SubscriptionPeriod,
+    User,
+)
 from portal.plans import Term
 from portal.plans.subscriptions import Period
 
@@ -27,18 +33,13 @@ from portal.plans.subscriptions import Period
 REMINDER_DAYS = (30, 7, 1)
 
 
-def reminder_due(period: SubscriptionPeriod, today: date) -> int | None:
-    """Which reminder ``period`` is due for today: 30, 7 or 1 (days before its end), or None.
+def reminder_due(days_to_end: int) -> int | None:
+    """Which reminder a period ``days_to_end`` days from its end is due for: 30, 7 or 1
+    (days before the end), or None.
 
     The nearest threshold not yet passed: a run missed on the 30th day before
     sends the 30-day reminder on a later day, until the 7-day one takes over.
     """
-    if period.ended_on is not None:
-        return None
-    return _threshold(as_period(period).days_to_end(today))
-
-
-def _threshold(days_to_end: int) -> int | None:
     if days_to_end < 0:
         return None
     due = [threshold for threshold in REMINDER_DAYS if days_to_end <= threshold]
@@ -152,7 +153,7 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
     thresholds = {}
     for row in rows:
         days_to_end = Period(row.plan, _term(row.term), row.start, row.end).days_to_end(today)
-        threshold = _threshold(days_to_end)
+        threshold = reminder_due(days_to_end)
         if threshold is not None:
             thresholds[row.id] = (threshold, days_to_end)
     if not thresholds:
@@ -212,8 +213,9 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
 
 
 def _reminder_readers(session: Session, organization_ids) -> dict[int, tuple[str, tuple]]:
-    """Each organization's name and who reads its reminders: its active owners, else every
-    active user; in their language, else the organization's. ``organization_ids`` is a
+    """Each organization's name and who reads its reminders: those who renew (its active
+    owner and billing members), else every active user; in their language, else the
+    organization's. ``organization_ids`` is a
     subquery of the organizations to read."""
     people: dict[int, tuple[str, list, list]] = {}
     for row in session.execute(
@@ -230,14 +232,14 @@ def _reminder_readers(session: Session, organization_ids) -> dict[int, tuple[str
         .where(Organization.id.in_(organization_ids), User.active.is_(True))
         .order_by(Organization.id, User.id)
     ):
-        _name, owners, everyone = people.setdefault(row.id, (row.name, [], []))
+        _name, payers, everyone = people.setdefault(row.id, (row.name, [], []))
         reader = Recipient(row.email, row.user_name, row.locale or row.language or "en")
         everyone.append(reader)
-        if row.org_role == "owner":
-            owners.append(reader)
+        if row.org_role in PAYING_ROLES:
+            payers.append(reader)
     return {
-        organization_id: (name, tuple(owners or everyone))
-        for organization_id, (name, owners, everyone) in people.items()
+        organization_id: (name, tuple(payers or everyone))
+        for organization_id, (name, payers, everyone) in people.items()
     }
 
 

@@ -48,7 +48,6 @@ class Job:
     run: Callable[[], Outcome]
     schedule: Schedule | None = None
     on_demand: bool = False
-    description: str = ""
     # What staff read, in their language (a lazy string): "Renewal reminders".
     label: object = None
 
@@ -134,17 +133,20 @@ class JobStatus:
 
     job: Job
     last: JobRun | None
+    # When a run of it last ended well; late when that is over twice its period ago.
+    last_ok_at: datetime | None
     next_run: datetime
     late: bool
 
 
 def status(session: Session, jobs: list[Job], now: datetime) -> list[JobStatus]:
-    """Each periodic job with its latest run; late when it has not started a run for twice
-    its period (or never has). One query."""
+    """Each periodic job with its latest run; late when no run of it has ended well for
+    twice its period (it never ran, it stopped running, or every run fails). Two queries."""
     periodic = [job for job in jobs if job.schedule is not None]
+    names = [job.name for job in periodic]
     latest = (
         select(JobRun.job, func.max(JobRun.started_at).label("started_at"))
-        .where(JobRun.job.in_([job.name for job in periodic]))
+        .where(JobRun.job.in_(names))
         .group_by(JobRun.job)
         .subquery()
     )
@@ -156,18 +158,20 @@ def status(session: Session, jobs: list[Job], now: datetime) -> list[JobStatus]:
             .order_by(JobRun.id)
         )
     }
+    last_ok = dict(
+        session.execute(
+            select(JobRun.job, func.max(JobRun.started_at))
+            .where(JobRun.job.in_(names), JobRun.outcome == "ok")
+            .group_by(JobRun.job)
+        ).all()
+    )
     return [
         JobStatus(
             job=job,
             last=runs.get(job.name),
+            last_ok_at=last_ok.get(job.name),
             next_run=job.schedule.next_after(now),
-            late=(
-                job.name not in runs or now - runs[job.name].started_at > 2 * job.schedule.period
-            ),
+            late=(job.name not in last_ok or now - last_ok[job.name] > 2 * job.schedule.period),
         )
         for job in periodic
     ]
-
-
-def runs_of(session: Session, job: str, slot: str) -> list[JobRun]:
-    return list(session.scalars(select(JobRun).where(JobRun.job == job, JobRun.slot == slot)))

@@ -251,6 +251,17 @@ def test_an_invitation_needs_an_address(forms, acme, page, mails):
     )
 
 
+def test_mistyped_invitations_cost_nothing_of_the_thirty_an_hour(forms, acme, mails):
+    forms.sign_in(acme.owner.email)
+    token = forms.token("/account")
+    for _ in range(31):
+        mistyped = forms.client.post(
+            "/account/invitations", data={"email": "colleague@", "csrf_token": token}
+        )
+        assert mistyped.status_code == 422
+    assert invite(forms, "colleague@acme.example").status_code == 303
+
+
 def test_a_member_cannot_invite(forms, acme, mails):
     forms.sign_in(acme.members[0].email)
     assert invite(forms, "friend@acme.example").status_code == 403
@@ -475,14 +486,17 @@ def test_an_htmx_request_signed_out_is_sent_to_sign_in_with_hx_redirect(client):
 def test_the_owner_makes_a_member_a_billing_member_and_back(app, forms, acme, page):
     member = acme.members[0]
     forms.sign_in(acme.owner.email)
-    made = forms.submit("/account", f"/account/members/{member.id}/role", {"role": "billing"})
+    english = {"query_string": {"lang": "en"}}
+    path = f"/account/members/{member.id}/role"
+    made = forms.submit("/account", path, {"role": "billing"}, **english)
     assert made.status_code == 303
     html = forms.client.get("/account?lang=en").get_data(as_text=True)
     assert f'data-member="{member.id}" data-role="billing"' in html
-    forms.submit("/account", f"/account/members/{member.id}/role", {"role": "member"})
-    assert f'data-member="{member.id}" data-role="member"' in forms.client.get("/account").get_data(
-        as_text=True
-    )
+    assert f"Member {member.email} can now order, pay and cancel orders." in html
+    forms.submit("/account", path, {"role": "member"}, **english)
+    html = forms.client.get("/account?lang=en").get_data(as_text=True)
+    assert f'data-member="{member.id}" data-role="member"' in html
+    assert f"Member {member.email} no longer orders or pays" in html
 
 
 @pytest.mark.parametrize(
@@ -539,3 +553,33 @@ def test_a_colleague_with_an_address_outside_ascii_is_invited(forms, acme, mails
     answer = forms.submit("/account", "/account/invitations", {"email": "Ольга@Acme.example"})
     assert answer.status_code == 303
     assert mails()[-1]["To"].addresses[0].addr_spec == "ольга@acme.example"
+
+
+def test_two_invitations_of_one_address_at_once_leave_one_that_works(app, acme):
+    import threading
+
+    from portal.accounts import services as accounts
+
+    start = threading.Barrier(2)
+    tokens = []
+
+    def invite() -> None:
+        with app.app_context():
+            owner = db.session.get(User, acme.owner.id)
+            start.wait()
+            _invitation, token = accounts.invite(
+                db.session, owner, "twice@acme.example", FIXED_NOW, 3600
+            )
+            tokens.append(token)
+
+    threads = [threading.Thread(target=invite) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(tokens) == 2
+    with app.app_context():
+        (invitation,) = db.session.scalars(
+            select(Invitation).where(Invitation.email == "twice@acme.example")
+        ).all()
+        assert invitation.token_hash in {accounts.token_hash(t) for t in tokens}

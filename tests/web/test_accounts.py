@@ -8,8 +8,9 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.config import load_config
 from portal.converters import local_path
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import User
+from tests.smtp import free_port
 
 RIGHT = "the account's own password"
 
@@ -332,3 +333,28 @@ def test_login_attempts_are_counted_in_redis_when_redis_url_is_set(tmp_path):
     assert load_config({}, tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
     environ = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
     assert load_config(environ, tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def test_a_redis_that_does_not_answer_costs_no_sign_in_and_limits_still_hold(
+    make_app, form_client, monkeypatch
+):
+    # The limiter is one object for every app of this process: the tests that follow get
+    # it back with Redis believed alive.
+    monkeypatch.setattr(limiter, "_storage_dead", False)
+    closed = f"redis://127.0.0.1:{free_port()}/15"  # nothing listens there
+    browser = form_client(make_app(RATELIMIT_STORAGE_URI=closed).test_client())
+    statuses = [browser.sign_in("nobody@example.com", "guess").status_code for _ in range(11)]
+    # Counted in the process's memory until Redis answers again.
+    assert statuses == [401] * 10 + [429]
+
+
+def test_jobs_and_limits_give_up_on_a_silent_redis_after_a_few_seconds(tmp_path):
+    from portal.jobs import build_huey
+
+    settings = load_config({"REDIS_URL": "redis://127.0.0.1:6379/15"}, tmp_path)
+    assert settings["RATELIMIT_STORAGE_OPTIONS"] == {
+        "socket_timeout": 5,
+        "socket_connect_timeout": 5,
+    }
+    pool = build_huey(settings).storage.pool
+    assert (pool.connection_kwargs["socket_timeout"], pool.connection_kwargs["db"]) == (5, 15)

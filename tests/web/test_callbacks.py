@@ -420,7 +420,7 @@ def test_a_burst_of_twenty_requests_passes_ten(app, form_client):
     assert answers == [303] * 10 + [429] * 10
 
 
-REDIS = "redis://127.0.0.1:6379/0"
+REDIS = "redis://127.0.0.1:6379/15"
 
 
 def test_the_limit_holds_across_workers_sharing_redis(make_app, form_client):

@@ -143,6 +143,41 @@ def test_staff_are_warned_on_every_page_when_a_periodic_job_is_late(client, staf
         assert "Mail delivery" not in html  # on time
 
 
+def test_a_periodic_job_that_keeps_failing_is_late_though_it_runs(session):
+    healthy, failing = counted(Counting()), counted(Counting(fails=True))
+    run_for_period(session, healthy, lambda: NOW - timedelta(hours=3), "worker")
+    for hours in (2, 1, 0):
+        run_for_period(session, failing, lambda h=hours: NOW - timedelta(hours=h), "worker")
+    (entry,) = status(session, [failing], NOW)
+    assert (entry.late, entry.last.outcome, entry.last_ok_at) == (
+        True,
+        "failed",
+        NOW - timedelta(hours=3),
+    )
+
+
+def test_staff_see_the_error_of_a_job_that_keeps_failing(client, staff, app):
+    ran(app, NOW - timedelta(minutes=1))
+    with app.app_context():
+        db.session.query(JobRun).filter(JobRun.job == "mail.deliver").delete()
+        db.session.add(
+            JobRun(
+                job="mail.deliver",
+                slot="failing",
+                started_at=NOW - timedelta(minutes=2),
+                finished_at=NOW - timedelta(minutes=2),
+                outcome="failed",
+                detail="OperationalError: the database is not answering",
+            )
+        )
+        db.session.commit()
+    html = client.get("/staff/callbacks?lang=en").get_data(as_text=True)
+    assert (
+        "Mail delivery: the last run failed (22 November 2026, 10:58): "
+        "OperationalError: the database is not answering" in html
+    )
+
+
 def test_no_warning_while_every_job_runs_on_time(client, staff, app):
     ran(app, NOW - timedelta(minutes=1))
     assert 'id="jobs-late"' not in client.get("/staff/callbacks?lang=en").get_data(as_text=True)

@@ -10,6 +10,7 @@ from sqlalchemy import event
 
 from portal.catalog.current import current_catalog
 from portal.extensions import db
+from portal.listing import ListQuery
 from tests.seed import orders_of, seed
 
 STAFF_LISTS = [
@@ -83,10 +84,41 @@ def test_the_account_page_shows_ten_orders_and_leads_to_the_older_ones(app, form
     owner.sign_in("owner1@example.com")
     first = owner.client.get("/account?lang=en").get_data(as_text=True)
     assert first.count('data-order="') == 10
-    assert 'href="?orders=2#orders-heading"' in first
+    assert 'href="?lang=en&amp;orders=2#orders-heading"' in first
     second = owner.client.get("/account?orders=2&lang=en").get_data(as_text=True)
     assert second.count('data-order="') == 5
     assert second.count('data-document="') == 10  # the documents keep their own page
+    # Paging the documents keeps the orders' page, and back.
+    assert 'href="?orders=2&amp;lang=en&amp;documents=2#documents-heading"' in second
+    both = owner.client.get("/account?orders=2&documents=2").get_data(as_text=True)
+    assert 'href="?documents=2#orders-heading"' in both  # newer orders, documents kept
+
+
+@pytest.mark.parametrize(
+    ("address", "changes", "link"),
+    [
+        pytest.param({}, {"page": 2}, {"page": "2"}, id="the second page of a plain list"),
+        pytest.param({"page": "3"}, {"page": 1}, {}, id="the first page leaves the number out"),
+        pytest.param(
+            {"q": "acme", "status": "paid"},
+            {"page": 2},
+            {"q": "acme", "status": "paid", "page": "2"},
+            id="a page of a search keeps the words and the filter",
+        ),
+        pytest.param(
+            {"documents": "4", "lang": "fa"},
+            {"page": 2},
+            {"documents": "4", "lang": "fa", "orders": "2"},
+            id="another list's page and the language are kept",
+        ),
+        pytest.param({"page": "٣"}, {}, {}, id="a page number in other digits is the first"),
+    ],
+)
+def test_a_lists_links_change_only_what_they_change(address, changes, link):
+    filters = {"status": ("open", "paid")}
+    page_key = "orders" if "documents" in address else "page"
+    asked = ListQuery.from_args(address, filters, page_key=page_key)
+    assert asked.args(**changes) == link
 
 
 def test_staff_page_through_the_organizations(client, staff, app):

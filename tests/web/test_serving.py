@@ -130,6 +130,29 @@ def test_each_request_has_an_id_sent_back_and_logged_with_its_line(client, logge
 
 
 @pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        pytest.param("/confirm/Abc.123-xyz", "/confirm/…", id="a confirmation link's token"),
+        pytest.param("/password/reset/Abc.123-xyz", "/password/reset/…", id="a reset token"),
+        pytest.param("/invitations/Abc.123-xyz", "/invitations/…", id="an invitation token"),
+        pytest.param("/plans/x%0a%1b[31m", "/plans/x\\x0a\\x1b[31m", id="control characters"),
+    ],
+)
+def test_the_log_keeps_no_token_and_no_control_character(client, logged, path, kept):
+    client.get(path)
+    assert logged()[0].path == kept
+
+
+def test_a_proxy_without_the_portals_address_is_refused_at_start(tmp_path):
+    from portal.config import load_config
+
+    with pytest.raises(ValueError, match="PROXY_HOPS is set: set PORTAL_URL too"):
+        load_config({"PROXY_HOPS": "1"}, tmp_path)
+    behind = load_config({"PROXY_HOPS": "1", "PORTAL_URL": "https://portal.example"}, tmp_path)
+    assert behind["PROXY_HOPS"] == 1
+
+
+@pytest.mark.parametrize(
     ("given", "kept"),
     [
         pytest.param("req-4f2a9c:01", True, id="a proxy's id is kept"),
@@ -238,7 +261,8 @@ def re_inline_script(html: str) -> list[str]:
 
 def test_the_checkout_of_a_stripe_compatible_server_is_a_place_forms_may_lead(make_app):
     policy = make_app(STRIPE_API_BASE="http://127.0.0.1:8420").test_client().get("/plans")
-    assert "form-action 'self' http://127.0.0.1:8420" in policy.headers["Content-Security-Policy"]
+    expected = "form-action 'self' https://checkout.stripe.com http://127.0.0.1:8420"
+    assert expected in policy.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("path", ["/plans", "/healthz", "/static/css/portal.css", "/nowhere"])
