@@ -77,6 +77,10 @@ class CatalogVersion(db.Model):
     checksum: Mapped[str] = mapped_column(String(64))
     origin: Mapped[str] = mapped_column(String(255))
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The provider's logo, a file beside the catalog when it was published: kept with the
+    # version, so that a version reads the same wherever and whenever it is served.
+    logo_name: Mapped[str | None] = mapped_column(String(255))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     def __repr__(self) -> str:
         return f"<CatalogVersion {self.name} v{self.version}>"

@@ -11,7 +11,7 @@ from portal.catalog import services
 from portal.clock import now
 from portal.extensions import db
 from portal.plans import CatalogError, load_catalog
-from portal.plans.loading import bundled_catalog_names, bundled_catalog_path
+from portal.plans.loading import bundled_catalog_names, bundled_catalog_path, read_catalog_source
 
 catalog_cli = click.Group("catalog", help="Check, publish and list catalog versions.")
 
@@ -34,10 +34,8 @@ def publish(name_or_path: str) -> None:
     """Publish a bundled catalog or a catalog file as the next version of its catalog."""
     path = bundled_catalog_path(name_or_path)
     try:
-        source = Path(path).read_text(encoding="utf-8")
-        row = services.publish(db.session, source, path.name, now())
-    except OSError as error:
-        raise click.ClickException(f"{path}: cannot be read ({error.strerror})") from None
+        source, files = read_catalog_source(Path(path))
+        row = services.publish(db.session, source, path.name, now(), files)
     except CatalogError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{row.name} version {row.version} ({row.checksum[:12]}) is the newest")

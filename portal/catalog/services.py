@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import ChainMap
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -18,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from portal.models import CatalogVersion
 from portal.plans import Catalog, load_catalog, parse_catalog
-from portal.plans.loading import bundled_catalog_names, bundled_catalog_path
+from portal.plans.loading import (
+    BUNDLED_FILES,
+    bundled_catalog_names,
+    bundled_catalog_path,
+    catalog_code_of,
+    read_catalog_source,
+)
 
 # Parsed catalogs by (name, version, checksum): a published version never changes, so an
 # entry never goes stale; the checksum keeps apart databases that numbered differently.
@@ -45,15 +53,30 @@ def catalog_name(setting: str) -> str:
     return _names[setting]
 
 
-def publish(session: Session, source: str, origin: str, now: datetime) -> CatalogVersion:
+def publish(
+    session: Session,
+    source: str,
+    origin: str,
+    now: datetime,
+    files: Mapping[str, bytes] | None = None,
+) -> CatalogVersion:
     """Validate ``source`` and publish it as the next version of its catalog; commits.
 
-    Publishing a text identical to the newest version publishes nothing and
-    returns that version. Raises :class:`portal.plans.CatalogError` for a bad file.
+    ``files`` are the files the text names (the provider's logo), read beside a catalog
+    file; a logo not among them is the newest version's file of that name, else the
+    bundled catalogs' one. The version keeps the logo's bytes. Publishing a text and logo
+    identical to the newest version publishes nothing and returns that version. Raises
+    :class:`portal.plans.CatalogError` for a bad file.
     """
-    catalog = parse_catalog(source, source=origin)
-    checksum = hashlib.sha256(source.encode()).hexdigest()
-    newest = _newest(session, catalog.code)
+    code = catalog_code_of(source)
+    newest = _newest(session, code) if code else None
+    known = {newest.logo_name: newest.logo} if newest is not None and newest.logo else {}
+    catalog = parse_catalog(
+        source, source=origin, files=ChainMap(files or {}, known, BUNDLED_FILES)
+    )
+    newest = newest if newest is not None and newest.name == catalog.code else None
+    logo = catalog.provider.logo if catalog.provider else None
+    checksum = _checksum(source, logo.content if logo else None)
     if newest is not None and newest.checksum == checksum:
         return newest
     row = CatalogVersion(
@@ -63,6 +86,8 @@ def publish(session: Session, source: str, origin: str, now: datetime) -> Catalo
         checksum=checksum,
         origin=origin,
         published_at=now,
+        logo_name=logo.name if logo else None,
+        logo=logo.content if logo else None,
     )
     session.add(row)
     try:
@@ -100,7 +125,8 @@ def active_catalog(
     ).first()
     if newest is None:
         path = bundled_catalog_path(setting)
-        return _remember(publish(session, path.read_text(encoding="utf-8"), path.name, now))
+        text, files = read_catalog_source(path)
+        return _remember(publish(session, text, path.name, now, files))
     _newest_seen[key] = (time.monotonic(), *newest)
     return _cached(session, name, *newest)
 
@@ -147,6 +173,14 @@ def forget_newest() -> None:
     _checksums.clear()
 
 
+def _checksum(source: str, logo: bytes | None) -> str:
+    """What identifies a version's content: its text, and its logo when it has one."""
+    digest = hashlib.sha256(source.encode())
+    if logo is not None:
+        digest.update(b"\0logo\0" + logo)
+    return digest.hexdigest()
+
+
 def _database(session: Session) -> str:
     return session.get_bind().url.render_as_string(hide_password=True)
 
@@ -167,7 +201,8 @@ def _remember(row: CatalogVersion) -> Catalog:
     key = (row.name, row.version, row.checksum)
     with _lock:
         if key not in _parsed:
+            files = {row.logo_name: row.logo} if row.logo_name and row.logo else {}
             _parsed[key] = parse_catalog(
-                row.source, source=f"{row.name} v{row.version}"
+                row.source, source=f"{row.name} v{row.version}", files=files
             ).with_version(row.version, row.checksum)
         return _parsed[key]

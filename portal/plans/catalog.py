@@ -11,8 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from decimal import Decimal
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from portal.plans.terms import Term
+
+if TYPE_CHECKING:
+    from portal.plans.provider import Provider
 
 FALLBACK_LOCALE = "en"
 
@@ -310,7 +314,7 @@ class Catalog:
     out_of_scope: tuple[ScopeItem, ...] = ()
     payment_methods: tuple[str, ...] = ("card", "bank-transfer")
     visit_blocks: tuple[int, ...] = ()
-    provider: LocalizedText | None = None
+    provider: Provider | None = None
     callback: CallbackPromise | None = None
     version: int | None = None
     checksum: str | None = None
@@ -318,6 +322,11 @@ class Catalog:
     def with_version(self, version: int, checksum: str | None = None) -> Catalog:
         """This catalog as published version ``version`` of a source with ``checksum``."""
         return replace(self, version=version, checksum=checksum)
+
+    @property
+    def brand(self) -> LocalizedText:
+        """The provider's brand (``SOFTCOM``), else the catalog's name."""
+        return self.provider.brand if self.provider else self.name
 
     def calendar_of(self, plan: Plan) -> Calendar | None:
         return self.calendars.get(plan.calendar) if plan.calendar else None

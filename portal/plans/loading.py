@@ -6,6 +6,7 @@ reason, as in ``kbs.toml: plans.optima.terms.13m: months must be 1..12``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import tomllib
@@ -18,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 import holidays
+import phonenumbers
 
 from portal.plans.catalog import (
     BILLING_MONTHS,
@@ -41,6 +43,20 @@ from portal.plans.catalog import (
 )
 from portal.plans.errors import PlanError
 from portal.plans.money import MINOR_UNITS, minor_unit, round_money
+from portal.plans.provider import (
+    LOGO_MAX_BYTES,
+    LOGO_TYPES,
+    NUMBER_KINDS,
+    BankAccount,
+    Logo,
+    Provider,
+    RegistrationNumber,
+    Vat,
+    check_bic,
+    check_bik,
+    check_iban,
+    check_ru_account,
+)
 from portal.plans.terms import Term
 
 CATALOG_DIR = Path(__file__).parent / "catalogs"
@@ -72,6 +88,9 @@ MAX_NUMBER = Decimal(10) ** 15
 MAX_DURATION = Decimal(1000)  # of any duration unit: 1000 working days is four years
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WEBSITE = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(/\S*)?$")
+MAX_VAT_RATE = Decimal(50)
 
 
 class CatalogError(ValueError):
@@ -101,22 +120,80 @@ def bundled_catalog_path(name: str) -> Path:
 def load_catalog(name_or_path: str | Path) -> Catalog:
     """Read and validate a bundled catalog by name, or a catalog file by path."""
     path = bundled_catalog_path(str(name_or_path))
+    text, files = read_catalog_source(path)
+    return parse_catalog(text, source=path.name, files=files)
+
+
+def read_catalog_source(path: Path) -> tuple[str, dict[str, bytes]]:
+    """A catalog file's text and the files it names beside it (the provider's logo)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CatalogError(str(path), "", f"cannot be read ({exc.strerror})") from None
-    return parse_catalog(text, source=path.name)
+    files = {}
+    name = _logo_name(text)
+    if name and Path(name).name == name:  # a bare file name: never a path out of the folder
+        # A missing file: parse_catalog says which, and where the catalog names it.
+        with contextlib.suppress(OSError):
+            files[name] = (path.parent / name).read_bytes()
+    return text, files
 
 
-def parse_catalog(text: str, source: str = "<catalog>") -> Catalog:
-    """Validate catalog TOML ``text`` into a :class:`Catalog`; ``source`` names it in errors."""
+def _logo_name(text: str) -> str | None:
+    try:
+        logo = tomllib.loads(text).get("provider", {}).get("logo")
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError, AttributeError):
+        return None
+    return logo if isinstance(logo, str) else None
+
+
+class FolderFiles(Mapping[str, bytes]):
+    """The files of a folder by name, read when asked for (the bundled catalogs' logos)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __getitem__(self, name: str) -> bytes:
+        path = self.folder / name
+        if Path(name).name != name or not path.is_file():
+            raise KeyError(name)
+        return path.read_bytes()
+
+    def __iter__(self):
+        return (path.name for path in self.folder.iterdir() if path.is_file())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+BUNDLED_FILES = FolderFiles(CATALOG_DIR)
+
+
+def catalog_code_of(text: str) -> str | None:
+    """The ``[catalog] code`` of a catalog text, without validating it (None if unreadable)."""
+    try:
+        code = tomllib.loads(text).get("catalog", {}).get("code")
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None
+
+
+def parse_catalog(
+    text: str, source: str = "<catalog>", files: Mapping[str, bytes] | None = None
+) -> Catalog:
+    """Validate catalog TOML ``text`` into a :class:`Catalog`; ``source`` names it in errors.
+
+    ``files`` holds the files the catalog names (the provider's logo) by name; without
+    it, they are looked for beside the bundled catalogs.
+    """
     try:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
         # ValueError: an integer past Python's digit limit; RecursionError: absurd nesting.
         reason = str(exc) if isinstance(exc, tomllib.TOMLDecodeError) else type(exc).__name__
         raise CatalogError(source, "", f"not valid TOML ({reason})") from None
-    return _CatalogReader(source).catalog(_Node(data, "", source))
+    reader = _CatalogReader(source, BUNDLED_FILES if files is None else files)
+    return reader.catalog(_Node(data, "", source))
 
 
 class _Node:
@@ -242,8 +319,9 @@ def _reason(exc: PlanError, value: str) -> str:
 
 
 class _CatalogReader:
-    def __init__(self, source: str):
+    def __init__(self, source: str, files: Mapping[str, bytes]):
         self.source = source
+        self.files = files
         self.currency = "RUB"
 
     def money(self, node: _Node, key: str, value: Any) -> Decimal:
@@ -327,10 +405,19 @@ class _CatalogReader:
             isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in blocks
         ):
             raise head.error("visit_blocks", "must be a list of whole hours")
+        provider_node = root.child("provider", required=False)
+        if provider_node is not None:
+            if head.has("provider"):
+                raise head.error("provider", "the [provider] section names the provider")
+            provider = self.provider(provider_node)
+        else:
+            # Versions published before the [provider] section: a brand, nothing more.
+            brand = head.text("provider", required=False)
+            provider = Provider(brand, brand) if brand else None
         return Catalog(
             code=head.code(head.string("code")),
             name=head.text("name"),
-            provider=head.text("provider", required=False),
+            provider=provider,
             currency=currency,
             locale=head.string("locale", choices=LOCALES),
             timezone=timezone,
@@ -346,6 +433,113 @@ class _CatalogReader:
             visit_blocks=tuple(blocks),
             callback=callback,
         )
+
+    def provider(self, node: _Node) -> Provider:
+        country = node.string("country")
+        if country not in phonenumbers.SUPPORTED_REGIONS:
+            raise node.error("country", f"'{country}' is not a country code such as UA or RU")
+        phones = node.raw("phones", [])
+        if not isinstance(phones, list):
+            raise node.error("phones", "must be a list of phone numbers")
+        for index, phone in enumerate(phones):
+            if not isinstance(phone, str) or not _possible_phone(phone, country):
+                raise node.error(f"phones.{index}", f"'{phone}' is not a phone number in {country}")
+        email = node.string("email", None)
+        if email is not None and not _EMAIL.fullmatch(email):
+            raise node.error("email", f"'{email}' is not an e-mail address")
+        website = node.string("website", None)
+        if website is not None and not _WEBSITE.fullmatch(website):
+            raise node.error("website", f"'{website}' is not a web address")
+        numbers = []
+        numbers_node = node.child("numbers", required=False)
+        for kind in numbers_node.data if numbers_node else {}:
+            if kind not in NUMBER_KINDS:
+                raise numbers_node.error(kind, f"unknown number (use {', '.join(NUMBER_KINDS)})")
+            numbers.append(
+                RegistrationNumber(kind, self.checked(numbers_node, kind, NUMBER_KINDS[kind].check))
+            )
+        return Provider(
+            country=country,
+            brand=node.text("brand"),
+            legal_name=node.text("legal_name"),
+            logo=self.logo(node),
+            address=node.text("address", required=False),
+            phones=tuple(phones),
+            email=email,
+            website=website,
+            support_hours=node.text("support_hours", required=False),
+            numbers=tuple(numbers),
+            bank=self.bank(node.child("bank", required=False)),
+            vat=self.vat(node.child("vat")),
+            terms=node.text("terms", required=False),
+        )
+
+    def checked(self, node: _Node, key: str, check) -> str:
+        """``node.key`` as a string passed through ``check`` (compact form), or a located error."""
+        value = node.string(key)
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise node.error(key, f"'{value}': {exc}") from None
+
+    def logo(self, node: _Node) -> Logo | None:
+        name = node.string("logo", None)
+        if name is None:
+            return None
+        suffix = Path(name).suffix.lower()
+        if Path(name).name != name or suffix not in LOGO_TYPES:
+            raise node.error("logo", "must be the name of an .svg or .png file beside the catalog")
+        try:
+            content = self.files[name]
+        except KeyError:
+            content = None
+        if content is None:
+            raise node.error("logo", f"the file '{name}' does not exist beside the catalog")
+        if len(content) > LOGO_MAX_BYTES:
+            raise node.error("logo", f"'{name}' is over {LOGO_MAX_BYTES // 1024} KB")
+        is_png = content.startswith(b"\x89PNG\r\n\x1a\n")
+        is_svg = b"<svg" in content[:1024] and not is_png
+        if (suffix == ".png") != is_png or (suffix == ".svg") != is_svg:
+            raise node.error("logo", f"'{name}' is not a {suffix[1:].upper()} image")
+        return Logo(name, LOGO_TYPES[suffix], content)
+
+    def bank(self, node: _Node | None) -> BankAccount | None:
+        if node is None:
+            return None
+        fields = {
+            key: self.checked(node, key, check) if node.has(key) else None
+            for key, check in (("iban", check_iban), ("bic", check_bic), ("bik", check_bik))
+        }
+        if node.has("mfo"):
+            fields["mfo"] = self.checked(node, "mfo", lambda v: _digits_only(v, 6))
+        bik = fields["bik"]
+        russian = bik is not None and bik.isdigit()
+        for key, correspondent in (("account", False), ("correspondent_account", True)):
+            if not node.has(key):
+                continue
+            if russian:
+                fields[key] = self.checked(
+                    node, key, lambda v, c=correspondent: check_ru_account(v, bik, c)
+                )
+            elif correspondent:
+                raise node.error(key, "a correspondent account needs the bank's Russian BIK")
+            else:
+                fields[key] = self.checked(node, key, lambda v: v.strip())
+        if fields["iban"] is None and fields.get("account") is None:
+            raise node.error(None, "bank details need an iban or an account")
+        return BankAccount(bank=node.text("name"), **fields)
+
+    def vat(self, node: _Node) -> Vat:
+        if not node.boolean("payer", default=...):
+            for key in ("rate", "prices"):
+                if node.has(key):
+                    raise node.error(key, "a provider who pays no VAT states no rate")
+            return Vat()
+        rate = node.decimal("rate")
+        if not Decimal(0) < rate <= MAX_VAT_RATE:
+            raise node.error("rate", f"must be more than 0 and at most {MAX_VAT_RATE}")
+        prices = node.string("prices", choices=("include", "exclude"))
+        return Vat(rate=rate, included=prices == "include")
 
     def timezone(self, node: _Node, key: str, default: Any = ...) -> str:
         name = node.string(key, default)
@@ -633,6 +827,20 @@ class _CatalogReader:
             bundles=tuple(sorted(bundles, key=lambda b: b.hours)),
             one_time_fee=fee,
         )
+
+
+def _possible_phone(phone: str, country: str) -> bool:
+    try:
+        return phonenumbers.is_possible_number(phonenumbers.parse(phone, country))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def _digits_only(value: str, count: int) -> str:
+    compact = value.replace(" ", "")
+    if not (compact.isdigit() and len(compact) == count):
+        raise ValueError(f"must be {count} digits")
+    return compact
 
 
 def _frozen(mapping: dict) -> Mapping:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from portal.plans.catalog import BILLING_MONTHS, Catalog, LocalizedText, Plan, Service
 from portal.plans.errors import PlanError
 from portal.plans.money import round_money
+from portal.plans.provider import vat_of
 from portal.plans.requests import PlanQuoteRequest, ServiceQuoteRequest
 from portal.plans.terms import Term, add_months
 
@@ -21,7 +22,8 @@ HUNDRED = Decimal(100)
 
 @dataclass(frozen=True)
 class Line:
-    """One priced line. ``kind``: plan, unit, discount, hours, bundle, fee or service.
+    """One priced line. ``kind``: plan, unit, discount, hours, bundle, fee, service or vat
+    (VAT added to prices that exclude it, at ``percent``).
 
     ``amount`` is None only for a price on request. ``quantity``, ``unit_price``,
     ``months`` and ``percent`` say how the amount was reached, for display.
@@ -74,6 +76,15 @@ class Quote:
     def on_request(self) -> bool:
         return self.total is None
 
+    @property
+    def net_total(self) -> Decimal | None:
+        """The total before VAT added on top (the total itself when prices include VAT)."""
+        if self.total is None:
+            return None
+        return self.total - sum(
+            (line.amount for line in self.lines if line.kind == "vat"), Decimal(0)
+        )
+
 
 def quote(
     catalog: Catalog, request: PlanQuoteRequest | ServiceQuoteRequest, today: date | None = None
@@ -109,7 +120,7 @@ def _quote_plan(catalog: Catalog, request: PlanQuoteRequest) -> Quote:
                 value=term.code,
             )
     pricer = _PLAN_PRICERS[plan.pricing]
-    lines = tuple(pricer(catalog, plan, request, continuous))
+    lines = _with_vat(catalog, tuple(pricer(catalog, plan, request, continuous)))
     if plan.pricing == "on-request":
         total, installments = None, ()
     else:
@@ -257,6 +268,21 @@ _PLAN_PRICERS = {
 }
 
 
+VAT_NAME = LocalizedText(
+    {"en": "VAT", "ru": "НДС", "uk": "ПДВ", "kk": "ҚҚС", "fa": "مالیات بر ارزش افزوده"}
+)
+
+
+def _with_vat(catalog: Catalog, lines: tuple[Line, ...]) -> tuple[Line, ...]:
+    """``lines`` and, when the provider's prices exclude VAT, a line adding it."""
+    vat = catalog.provider.vat if catalog.provider else None
+    if vat is None or not vat.payer or vat.included or any(line.amount is None for line in lines):
+        return lines
+    net = sum((line.amount for line in lines), Decimal(0))
+    added = vat_of(net, vat, catalog.currency).vat
+    return (*lines, Line("vat", "vat", VAT_NAME, added, percent=vat.rate))
+
+
 def _installments(catalog, plan, request, total) -> tuple[Installment, ...]:
     """Equal installments in advance on the schedule; the last one takes the rounding rest."""
     billing = _billing(plan, request)
@@ -314,7 +340,9 @@ def savings(catalog: Catalog, priced: Quote) -> Savings | None:
             month_by_month = month_price * months
     elif plan.pricing == "per-unit":
         month_by_month = sum(line.amount for line in priced.lines if line.kind == "unit")
-    saving = max(month_by_month - priced.total, Decimal(0)) if month_by_month else discounts
+    # Savings compare catalog prices: before VAT added on top.
+    total = priced.net_total
+    saving = max(month_by_month - total, Decimal(0)) if month_by_month else discounts
     cheaper_term = cheaper_price = None
     if term.kind == "budget" and months < 12:
         offer = plan.offer_for(Term("months", months))
@@ -323,11 +351,11 @@ def savings(catalog: Catalog, priced: Quote) -> Savings | None:
             price = offer.price
             if priced.continuous and offer.term in plan.loyalty:
                 price = min(price, plan.loyalty[offer.term])
-            if price < priced.total:
+            if price < total:
                 cheaper_term, cheaper_price = offer.term, price
     return Savings(
         months=months,
-        per_month=round_money(priced.total / months, currency),
+        per_month=round_money(total / months, currency),
         month_price=month_price,
         month_by_month=month_by_month,
         saving=saving,
@@ -369,7 +397,7 @@ def cheapest_hours(hours: int, hour_price: Decimal, bundles) -> list[tuple[int, 
 
 def _quote_service(catalog: Catalog, request: ServiceQuoteRequest, today: date | None) -> Quote:
     service = catalog.services[request.service]
-    lines = list(_service_lines(catalog, service, request))
+    lines = _with_vat(catalog, tuple(_service_lines(catalog, service, request)))
     total = sum((line.amount for line in lines), Decimal(0))
     return Quote(
         catalog=catalog.code,

@@ -15,6 +15,7 @@ from portal.plans.loading import bundled_catalog_path
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 KBS = bundled_catalog_path("kbs").read_text(encoding="utf-8")
+LOGO = bundled_catalog_path("kbs").with_name("kbs.svg").read_bytes()
 
 
 def with_optima_7m_at(price: int) -> str:
@@ -99,9 +100,30 @@ def test_two_versions_with_the_same_number_are_refused_by_the_database(session):
 def test_a_catalog_file_given_by_path_is_kept_under_its_own_code(make_app, tmp_path):
     path = tmp_path / "my-prices.toml"
     path.write_text(KBS, encoding="utf-8")
+    (tmp_path / "kbs.svg").write_bytes(LOGO)
     client = make_app(PORTAL_CATALOG=str(path)).test_client()
     body = client.get("/api/v1/catalog").json
     assert (body["code"], body["version"]) == ("kbs", 1)
+
+
+def test_a_catalog_file_without_the_logo_it_names_answers_503_with_the_reason(make_app, tmp_path):
+    path = tmp_path / "my-prices.toml"
+    path.write_text(KBS, encoding="utf-8")
+    response = make_app(PORTAL_CATALOG=str(path)).test_client().get("/api/v1/catalog")
+    assert response.status_code == 503
+    assert "provider.logo: the file 'kbs.svg' does not exist beside the catalog" in (
+        response.get_data(as_text=True)
+    )
+
+
+def test_a_version_keeps_its_logo_and_a_new_logo_is_a_new_version(session, tmp_path):
+    first = services.publish(session, KBS, "kbs.toml", NOW)
+    assert (first.logo_name, first.logo) == ("kbs.svg", LOGO)
+    edited = services.publish(session, KBS, "kbs.toml", NOW, {"kbs.svg": LOGO + b"\n"})
+    assert (edited.version, edited.logo) == (2, LOGO + b"\n")
+    # A text edited without a file keeps the newest version's logo.
+    third = services.publish(session, with_optima_7m_at(41000), "admin edit", NOW)
+    assert (third.version, third.logo) == (3, LOGO + b"\n")
 
 
 def test_a_broken_catalog_file_answers_503_with_the_located_reason(make_app, tmp_path):
