@@ -86,6 +86,7 @@ def create_app(test_config: dict | None = None):
     from portal.callbacks import bp as callbacks_bp
     from portal.catalog import bp as catalog_bp
     from portal.catalog.cli import catalog_cli
+    from portal.catalog.signature import provider_signature
     from portal.health import bp as health_bp
     from portal.jobs.cli import jobs_cli, worker_command
     from portal.mail.routes import bp as mail_bp
@@ -93,6 +94,8 @@ def create_app(test_config: dict | None = None):
     from portal.views import register_template_helpers
 
     app.register_blueprint(catalog_bp)
+    # Every mail ends with the provider's signature, from the catalog in effect.
+    app.extensions["mail_signature"] = provider_signature
     app.register_blueprint(api_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(callbacks_bp)

@@ -113,11 +113,8 @@ def serving_settings(environ: Mapping[str, str]) -> dict:
 def billing_settings(environ: Mapping[str, str]) -> dict:
     """Payment settings. Cards are offered when ``STRIPE_SECRET_KEY`` is set (and the catalog
     takes cards); ``STRIPE_API_BASE`` points at another Stripe-compatible server.
-
-    ``PROVIDER_NAME``, ``PROVIDER_TAX_NUMBER``, ``PROVIDER_ADDRESS`` and
-    ``PROVIDER_PAYMENT_DETAILS`` (bank, account, reference; lines separated by
-    ``;``) are printed on invoices; the name defaults to the catalog's provider.
-    An unpaid invoice expires after ``INVOICE_DUE_DAYS`` days.
+    An unpaid invoice expires after ``INVOICE_DUE_DAYS`` days. The supplier's details on
+    invoices come from the catalog's ``[provider]`` section.
     """
 
     def text(name: str) -> str | None:
@@ -126,18 +123,11 @@ def billing_settings(environ: Mapping[str, str]) -> dict:
     due_days = text("INVOICE_DUE_DAYS") or "10"
     if not due_days.isdigit() or not 1 <= int(due_days) <= 365:
         raise ValueError(f"INVOICE_DUE_DAYS: {due_days!r} is not a number of days 1..365")
-    details = text("PROVIDER_PAYMENT_DETAILS") or ""
     return {
         "STRIPE_SECRET_KEY": text("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": text("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": (text("STRIPE_API_BASE") or "").rstrip("/") or None,
         "INVOICE_DUE_DAYS": int(due_days),
-        "PROVIDER_NAME": text("PROVIDER_NAME"),
-        "PROVIDER_TAX_NUMBER": text("PROVIDER_TAX_NUMBER"),
-        "PROVIDER_ADDRESS": text("PROVIDER_ADDRESS"),
-        "PROVIDER_PAYMENT_DETAILS": tuple(
-            line.strip() for line in details.split(";") if line.strip()
-        ),
     }
 
 

@@ -123,6 +123,7 @@ def _without_the_database() -> None:
         app_logger = logging.getLogger(__name__)
         app_logger.debug("rollback after a database error failed", exc_info=True)
     g._login_user = login_manager.anonymous_user()
+    g.database_down = True  # the header and footer go without the catalog's provider
 
 
 def explain_database_errors(command) -> None:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
+import phonenumbers
 from flask import Flask, g, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal import clock, formatting
 from portal.billing.presentation import portal_link
 from portal.catalog import rendering, wording
 from portal.catalog.comparison import quote_params
+from portal.catalog.current import current_catalog
+from portal.extensions import db
 from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
 from portal.jobs import late_jobs
-from portal.plans import LocalizedText
+from portal.plans import Catalog, CatalogError, LocalizedText
 from portal.plans.subscriptions import is_orderable
 
 
@@ -43,7 +47,35 @@ def brand() -> str:
     catalog = g.get("catalog")
     if catalog is None:
         return gettext("Support portal")
-    return wording.text(catalog.provider or catalog.name, catalog)
+    return wording.text(catalog.brand, catalog)
+
+
+def site_catalog() -> Catalog | None:
+    """The catalog whose provider the header and footer present: the request's, loaded if
+    need be; None on a page answering that the database or the catalog failed."""
+    catalog = g.get("catalog")
+    if catalog is not None or g.get("database_down"):
+        return catalog
+    try:
+        return current_catalog()
+    except (SQLAlchemyError, CatalogError):
+        g.database_down = True
+        db.session.rollback()
+        return None
+
+
+def tel_link(phone: str, country: str | None) -> str:
+    """A ``tel:`` address for a phone as the catalog writes it (``8 (800) 333-22-51``)."""
+    try:
+        number = phonenumbers.parse(phone, country)
+    except phonenumbers.NumberParseException:
+        return "tel:" + "".join(c for c in phone if c.isdigit() or c == "+")
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def web_link(address: str) -> str:
+    """An address as catalogs write it (``www.crystals.ru/support``) made a link."""
+    return address if address.startswith(("http://", "https://")) else f"https://{address}"
 
 
 def reader_timezone() -> str | None:
@@ -111,6 +143,9 @@ def register_template_helpers(app: Flask) -> None:
             "orderable": is_orderable,
             "catalog_part": catalog_part,
             "brand": brand,
+            "site_catalog": site_catalog,
+            "tel_link": tel_link,
+            "web_link": web_link,
             "absolute_url": portal_link,
             "language_url": language_url,
             "late_jobs": late_jobs,

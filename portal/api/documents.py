@@ -90,12 +90,54 @@ def error_document(error: PlanError) -> dict:
     }
 
 
+def provider_document(catalog: Catalog) -> dict | None:
+    """The provider's profile: contacts, numbers with their labels, bank details, VAT."""
+    provider = catalog.provider
+    if provider is None:
+        return None
+    bank = provider.bank
+    return {
+        "brand": text(provider.brand, catalog),
+        "legal_name": text(provider.legal_name, catalog),
+        "country": provider.country,
+        "address": text(provider.address, catalog),
+        "phones": list(provider.phones),
+        "email": provider.email,
+        "website": provider.website,
+        "support_hours": text(provider.support_hours, catalog),
+        "numbers": [
+            {"kind": n.kind, "label": text(n.label, catalog), "value": n.value}
+            for n in provider.numbers
+        ],
+        "bank": None
+        if bank is None
+        else {
+            "name": text(bank.bank, catalog),
+            "iban": bank.iban,
+            "account": bank.account,
+            "bic": bank.bic,
+            "mfo": bank.mfo,
+            "bik": bank.bik,
+            "correspondent_account": bank.correspondent_account,
+        },
+        "vat": {
+            "payer": provider.vat.payer,
+            "rate": str(provider.vat.rate) if provider.vat.payer else None,
+            "prices": ("include" if provider.vat.included else "exclude")
+            if provider.vat.payer
+            else None,
+        },
+        "logo": bool(provider.logo),
+    }
+
+
 def catalog_document(catalog: Catalog) -> dict:
     return {
         "code": catalog.code,
         "version": catalog.version,
         "name": text(catalog.name, catalog),
-        "provider": text(catalog.provider, catalog),
+        "provider": text(catalog.brand, catalog),
+        "provider_details": provider_document(catalog),
         "currency": catalog.currency,
         "locale": catalog.locale,
         "timezone": catalog.timezone,

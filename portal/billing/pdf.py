@@ -72,6 +72,8 @@ class PdfDocument:
     columns: tuple[str, ...]  # table header; the last column holds amounts
     rows: tuple[tuple[str, ...], ...]  # formatted cells, as many as columns
     total: tuple[str, str]  # ("Total", "40 740,00 ₴")
+    after_total: tuple[tuple[str, str], ...] = ()  # ("Including VAT 20%", "6 790,00 ₴")
+    in_words: str | None = None  # "Сорок тисяч сімсот сорок гривень 00 копійок"
     notes: tuple[str, ...] = ()  # payment reference, "Pay by 2 December 2026"...
     stamp: str | None = None  # "PAID 24 November 2026", drawn prominently when set
     author: str = ""  # PDF metadata
@@ -330,7 +332,14 @@ def _draw_table(page: _Page, document: PdfDocument) -> None:
         cells = [(label, count - 1), (amount, 1)]
         for text, span in page.ordered(cells):
             total.cell(text, align=page.end, colspan=span)
-    pdf.ln(6)
+        for label, amount in document.after_total:
+            row = table.row(style=FontFace(size_pt=BODY_PT))
+            for text, span in page.ordered([(label, count - 1), (amount, 1)]):
+                row.cell(text, align=page.end, colspan=span)
+    pdf.ln(3)
+    if document.in_words:
+        pdf.set_y(page.text(0, page.width, document.in_words, style="B") + 1)
+    pdf.ln(3)
 
 
 def _draw_notes(page: _Page, notes: tuple[str, ...]) -> None:

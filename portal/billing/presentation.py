@@ -20,6 +20,7 @@ from portal.billing import documents, orders
 from portal.billing.gateway import StripeGateway
 from portal.billing.pdf import PdfDocument, render_pdf
 from portal.billing.renewals import DueReminder
+from portal.billing.supplier import amount_in_words, bank_details_missing, supplier_lines, vat_line
 from portal.catalog.detail import plan_quotas
 from portal.catalog.services import catalog_version
 from portal.catalog.wording import line_label, number, number_plain, speaking, term_name, text
@@ -170,34 +171,6 @@ def order_description(order: Order) -> str:
 # --- PDF -------------------------------------------------------------------------------------
 
 
-def provider_name(catalog: Catalog) -> str:
-    """The supplier on documents: ``PROVIDER_NAME``, else the catalog's provider."""
-    configured = current_app.config.get("PROVIDER_NAME")
-    return configured or text(catalog.provider or catalog.name, catalog)
-
-
-def _provider_lines(catalog: Catalog) -> tuple[str, ...]:
-    config = current_app.config
-    lines = [provider_name(catalog)]
-    if config.get("PROVIDER_TAX_NUMBER"):
-        lines.append(_("Tax number: %(number)s", number=config["PROVIDER_TAX_NUMBER"]))
-    if config.get("PROVIDER_ADDRESS"):
-        lines.append(config["PROVIDER_ADDRESS"])
-    lines.extend(config.get("PROVIDER_PAYMENT_DETAILS") or ())
-    return tuple(lines)
-
-
-def payment_details_missing(catalog: Catalog) -> str | None:
-    """Said on an invoice while the provider has not configured its bank details."""
-    if current_app.config.get("PROVIDER_PAYMENT_DETAILS"):
-        return None
-    return _(
-        "The supplier's bank details are not on this invoice yet: ask %(provider)s for them "
-        "before you pay.",
-        provider=provider_name(catalog),
-    )
-
-
 def _bill_to_lines(document: Document) -> tuple[str, ...]:
     lines = [document.bill_to_name]
     if document.bill_to_tax_number:
@@ -211,8 +184,8 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
     """The invoice or receipt ``document`` laid out for PDF in ``locale``."""
     order = document.order
     catalog = catalog_version(db.session, order.catalog, order.catalog_version)
-    supplier = _provider_lines(catalog)
     with speaking(locale):
+        supplier = supplier_lines(catalog)
 
         def money(amount) -> str:
             return formatting.money(amount, order.currency, locale)
@@ -241,7 +214,7 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
         if document.kind == "invoice" and document.due_on:
             meta.append((_("Pay by"), day(document.due_on)))
         notes = []
-        missing = payment_details_missing(catalog) if document.kind == "invoice" else None
+        missing = bank_details_missing(catalog) if document.kind == "invoice" else None
         if missing:
             notes.append(missing)
         if document.kind == "invoice":
@@ -279,6 +252,12 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
                 for line in orders.order_lines(order)
             ),
             total=(_("Total"), money(orders.order_total(order))),
+            after_total=tuple(
+                line
+                for line in [vat_line(catalog, orders.order_total(order), order.currency, locale)]
+                if line is not None
+            ),
+            in_words=amount_in_words(orders.order_total(order), order.currency, locale),
             notes=tuple(notes),
             stamp=stamp,
             author=supplier[0],

@@ -40,11 +40,11 @@ from portal.billing.presentation import (
     order_description,
     order_state,
     order_title,
-    payment_details_missing,
     portal_link,
     render_document_pdf,
     upgrade_label,
 )
+from portal.billing.supplier import bank_details_missing, legal_name, payee_lines
 from portal.catalog.current import current_catalog
 from portal.catalog.services import catalog_version
 from portal.catalog.wording import error_message, locale_code
@@ -246,7 +246,9 @@ def _order_page(order, status=200):
         catalog=current_catalog(),
         order_catalog=order_catalog,
         invoiceable=invoices.can_be_invoiced(order.organization),
-        payment_details_missing=payment_details_missing(order_catalog),
+        payment_details_missing=bank_details_missing(order_catalog),
+        bank_lines=payee_lines(order_catalog),
+        supplier=legal_name(order_catalog),
     )
     return _private(make_response(html, status))
 
@@ -375,13 +377,15 @@ def _catalog_of(found):
 
 @bp.get("/documents/<id:document_id>.pdf")
 def document_pdf(document_id: int):
-    """An invoice or a receipt as PDF, in the language of the person asking."""
+    """An invoice or a receipt as PDF, in the language of the person asking: downloaded as
+    ``INV-000001.pdf``, or opened in the browser with ``?open=1``."""
     document = documents.organization_document(db.session, _viewer_scope(), document_id)
     if document is None:
         abort(404)
     response = make_response(render_document_pdf(document, locale_code()))
     response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'inline; filename="{document.number}.pdf"'
+    disposition = "inline" if request.args.get("open") == "1" else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.number}.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -403,7 +407,7 @@ def staff_invoices():
             db.session, invoices.invoice_list(asked.filters["status"], asked.search), asked
         ),
         today=today_in(catalog.timezone),
-        details_missing=not current_app.config["PROVIDER_PAYMENT_DETAILS"],
+        details_missing=catalog.provider is None or catalog.provider.bank is None,
     )
     return _private(make_response(html))
 

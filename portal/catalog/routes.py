@@ -75,6 +75,37 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
+@bp.get("/provider/logo")
+def provider_logo():
+    """The provider's logo as the catalog version in effect ships it.
+
+    Addressed with the version (``?v=3``) by the pages, so it is cached for long and a new
+    version's logo is fetched afresh. An SVG opened directly runs no script (sandbox).
+    """
+    catalog = current_catalog()
+    logo = catalog.provider.logo if catalog.provider else None
+    if logo is None:
+        abort(404)
+    response = make_response(logo.content)
+    response.headers["Content-Type"] = logo.media_type
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    versioned = request.args.get("v") == str(catalog.version)
+    response.headers["Cache-Control"] = (
+        "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
+    )
+    return response
+
+
+@bp.get("/terms")
+def terms():
+    """The provider's terms of service, as the registration's checkbox agrees to them."""
+    catalog = current_catalog()
+    return render_template("catalog/terms.html", catalog=catalog, provider=catalog.provider)
+
+
 @bp.get("/plans/<code>")
 def plan(code: str):
     catalog = current_catalog()

@@ -194,6 +194,8 @@ def line_label(line: Line, quote: Quote, catalog: Catalog) -> str:
             quantity=number(line.quantity),
             price=number(line.unit_price),
         )
+    if line.kind == "vat":
+        return gettext("VAT %(percent)s%%", percent=number(line.percent))
     if line.code == "prepayment-discount":
         return gettext(
             "Prepayment discount %(percent)s%%, paid %(billing)s",

@@ -355,9 +355,10 @@ def render_mail(
     ``private`` for a mail whose link signs its reader in.
 
     The text template holds two blocks, ``subject`` and ``body``; the subject's
-    white space is folded into one line. Values shown in the mail (dates) are
-    formatted by the caller for ``locale``: the page's own formatting filters
-    keep the request's language.
+    white space is folded into one line. The body ends with the signature the app's
+    ``mail_signature`` extension gives (the provider's name and contacts). Values shown
+    in the mail (dates) are formatted by the caller for ``locale``: the page's own
+    formatting filters keep the request's language.
     """
     environment = current_app.jinja_env
     with force_locale(locale):
@@ -365,6 +366,10 @@ def render_mail(
         variables = template.new_context(dict(context))
         subject = " ".join("".join(template.blocks["subject"](variables)).split())
         text = "".join(template.blocks["body"](variables)).strip("\n") + "\n"
+        sign = current_app.extensions.get("mail_signature")
+        signature = sign(locale) if sign else None
+        if signature:
+            text += "\n-- \n" + signature + "\n"  # the "-- " line mail programs know
         try:
             html = environment.get_template(f"mail/{name}.html").render(**context)
         except TemplateNotFound:

@@ -10,6 +10,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from conftest import PASSWORD
@@ -21,6 +22,7 @@ from portal.catalog import services as catalog_services
 from portal.clock import now
 from portal.extensions import db
 from portal.models import Document, Order, SubscriptionPeriod
+from portal.plans.loading import bundled_catalog_path
 
 FIXED_NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
@@ -313,17 +315,28 @@ def test_asking_for_the_invoice_again_mails_it_once(app, forms, acme, staff, mai
     assert [d.number for d in only(app, Document)] == ["INV-000001"]
 
 
+def kbs_without_bank_details(folder: Path) -> str:
+    """The KBS catalog as a file whose provider names no bank account, logo beside it."""
+    text = bundled_catalog_path("kbs").read_text(encoding="utf-8")
+    start = text.index("[provider.bank]")
+    end = text.index("[provider.vat]")
+    path = folder / "kbs.toml"
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+    (folder / "kbs.svg").write_bytes(bundled_catalog_path("kbs").with_name("kbs.svg").read_bytes())
+    return str(path)
+
+
 @pytest.mark.parametrize(
-    ("details", "warned"),
+    ("bank", "warned"),
     [
-        pytest.param(None, True, id="no bank details configured: the client is told to ask"),
-        pytest.param("IBAN: UA213223130000026007233566001", False, id="bank details on it"),
+        pytest.param(False, True, id="no bank details in the catalog: the client is told to ask"),
+        pytest.param(True, False, id="the catalog's bank details on the page and the PDF"),
     ],
 )
 def test_an_invoice_without_the_suppliers_bank_details_says_so(
-    make_app, make_organization, form_client, details, warned
+    make_app, make_organization, form_client, tmp_path, bank, warned
 ):
-    app = make_app(PROVIDER_PAYMENT_DETAILS=(details,) if details else ())
+    app = make_app(**({} if bank else {"PORTAL_CATALOG": kbs_without_bank_details(tmp_path)}))
     acme = make_organization("Acme", "owner@acme.example")
     forms = form_client(app.test_client())
     forms.client.set_cookie("lang", "en")
@@ -332,11 +345,74 @@ def test_an_invoice_without_the_suppliers_bank_details_says_so(
     (order,) = only(app, Order)
     invoice = pay_by_invoice(forms, app, order.id)
     page = forms.client.get(f"/orders/{order.id}").get_data(as_text=True)
-    note = "The supplier's bank details are not on this invoice yet: ask SOFTCOM"
+    note = "The supplier's bank details are not on this invoice yet: ask SOFTCOM LLC"
     assert (note in page.replace("&#39;", "'")) is warned
+    assert ('id="bank-details"' in page) is not warned
+    assert ("IBAN: UA223052990000026001234567890" in page) is not warned
     text = pdf_text(forms, invoice.id)
     assert ("bank details are not on this invoice yet" in text) is warned
-    assert ("UA213223130000026007233566001" in text) is not warned
+    assert ("UA223052990000026001234567890" in text) is not warned
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        pytest.param(
+            "uk",
+            [
+                "ТОВ «СОФТКОМ»",
+                "Код ЄДРПОУ: 38123450",
+                "вул. Хрещатик, 12, оф. 4, м. Київ, 01001",
+                "IBAN: UA223052990000026001234567890",
+                "Банк: АТ КБ «ПриватБанк»",
+                "МФО: 305299",
+                "Без ПДВ",
+                "Сорок тисяч сімсот сорок гривень 00 копійок",
+            ],
+            id="in Ukrainian: the supplier, its bank, no VAT, the total in words",
+        ),
+        pytest.param(
+            "ru",
+            ["Код ЕГРПОУ: 38123450", "Без НДС", "Сорок тысяч семьсот сорок гривен 00 копеек"],
+            id="in Russian: the total in Russian words",
+        ),
+        pytest.param(
+            "kk",
+            ["Қырық мың жеті жүз қырық UAH 00"],
+            id="in Kazakh: words, the currency by its code where num2words has no name",
+        ),
+        pytest.param(
+            "en",
+            ["SOFTCOM LLC", "EDRPOU code: 38123450", "Without VAT", "MFO: 305299"],
+            id="in English: the details, no total in words",
+        ),
+    ],
+)
+def test_an_invoice_carries_what_a_bookkeeper_needs(app, forms, acme, language, says):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    forms.client.set_cookie("lang", language)
+    text = pdf_text(forms, invoice.id)
+    for part in says:
+        assert part in text
+    if language == "en":
+        assert "forty" not in text.lower()
+
+
+def test_an_invoice_downloads_under_its_number_and_opens_on_asking(app, forms, acme):
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    downloaded = forms.client.get(f"/documents/{invoice.id}.pdf")
+    opened = forms.client.get(f"/documents/{invoice.id}.pdf?open=1")
+    assert downloaded.headers["Content-Disposition"] == 'attachment; filename="INV-000001.pdf"'
+    assert opened.headers["Content-Disposition"] == 'inline; filename="INV-000001.pdf"'
+    page = forms.client.get(f"/orders/{order.id}?lang=en").get_data(as_text=True)
+    assert 'download="INV-000001.pdf"' in page
+    assert f'href="/documents/{invoice.id}.pdf?open=1"' in page
 
 
 def test_staff_mark_an_invoice_paid_on_their_page(app, forms, acme, staff, form_client):

@@ -280,7 +280,9 @@ def test_the_receipt_is_listed_and_downloadable_on_the_account_page(app, owner, 
     deliver(app.test_client(), stripe_server.complete(session_id, "paid", deliver=False))
     html = owner.client.get("/account?lang=en").get_data(as_text=True)
     assert 'data-document="RCT-000001"' in html
-    link = re.search(r'href="(/documents/\d+\.pdf)">Receipt RCT-000001', html).group(1)
+    link = re.search(
+        r'href="(/documents/\d+\.pdf)" download="RCT-000001.pdf">Receipt RCT-000001', html
+    ).group(1)
     assert owner.client.get(link).data.startswith(b"%PDF")
 
 
