@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None):
     from portal.catalog import bp as catalog_bp
     from portal.catalog.cli import catalog_cli
     from portal.catalog.signature import provider_signature
+    from portal.demo.cli import demo_cli
     from portal.health import bp as health_bp
     from portal.jobs.cli import jobs_cli, worker_command
     from portal.mail.routes import bp as mail_bp
@@ -108,6 +109,7 @@ def create_app(test_config: dict | None = None):
     app.cli.add_command(catalog_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
     app.cli.add_command(billing_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(worker_command)

@@ -1,0 +1,1 @@
+"""``flask demo load``: a believable provider office for the active catalog, for newcomers."""
