@@ -33,6 +33,8 @@ ASCII_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "012345
 # Gregorian year is among them, so a date in one of them can only be Jalali.
 JALALI_YEARS = range(1279, 1580)
 _TYPED_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+# Day first, as Ukrainian, Russian and Kazakh readers write a date: 20.12.2026.
+_TYPED_DAY_FIRST = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 def gregorian_date_text(text: str) -> str | None:
@@ -42,6 +44,10 @@ def gregorian_date_text(text: str) -> str | None:
     date parser to judge."""
     typed = text.strip().translate(ASCII_DIGITS)
     found = _TYPED_DATE.fullmatch(typed)
+    day_first = _TYPED_DAY_FIRST.fullmatch(typed)
+    if day_first:
+        day_, month, year = (int(part) for part in day_first.groups())
+        return f"{year:04d}-{month:02d}-{day_:02d}"
     if not found:
         return typed
     year, month, day_ = (int(part) for part in found.groups())
@@ -51,6 +57,25 @@ def gregorian_date_text(text: str) -> str | None:
         except ValueError:
             return None
     return f"{year:04d}-{month:02d}-{day_:02d}"
+
+
+def typed_date(value: date, locale: str) -> str:
+    """A date as the reader types it into a date field: ``۱۴۰۵/۰۹/۲۰`` (Jalali, Persian
+    digits), ``20.12.2026`` (uk, ru, kk), ``2026-12-20`` (en); read back by
+    :func:`gregorian_date_text`."""
+    if locale == "fa" and JALALI_FIRST <= value <= JALALI_LAST:
+        jalali = jdatetime.date.fromgregorian(date=value)
+        return digits(f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}", locale)
+    if locale in ("uk", "ru", "kk"):
+        return f"{value.day:02d}.{value.month:02d}.{value.year:04d}"
+    return value.isoformat()
+
+
+def date_hint(locale: str) -> str:
+    """How a date is typed in ``locale``, for a field's placeholder."""
+    return {"fa": "۱۴۰۵/۰۹/۲۰", "uk": "ДД.ММ.РРРР", "ru": "ДД.ММ.ГГГГ", "kk": "КК.АА.ЖЖЖЖ"}.get(
+        locale, "YYYY-MM-DD"
+    )
 
 
 def digits(text: str, locale: str) -> str:

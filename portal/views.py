@@ -93,6 +93,9 @@ def register_template_helpers(app: Flask) -> None:
         value, wording.locale_code(), timezone or reader_timezone()
     )
     app.jinja_env.filters["plain"] = wording.number_plain
+    app.jinja_env.filters["typed_date"] = lambda value: formatting.typed_date(
+        value, wording.locale_code()
+    )
     app.jinja_env.filters["currency_symbol"] = lambda code: formatting.currency_symbol(
         code, wording.locale_code()
     )
@@ -145,6 +148,7 @@ def register_template_helpers(app: Flask) -> None:
             "brand": brand,
             "site_catalog": site_catalog,
             "tel_link": tel_link,
+            "date_hint": lambda: formatting.date_hint(locale),
             "web_link": web_link,
             "absolute_url": portal_link,
             "language_url": language_url,

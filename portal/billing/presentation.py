@@ -31,7 +31,13 @@ from portal.mail.services import Mail, render_mail
 from portal.models import Document, Order, SubscriptionPeriod, User
 from portal.plans import Catalog, Plan, PlanError, Quote, Savings, Term, savings
 from portal.plans.pricing import Line
-from portal.plans.subscriptions import Proration, is_orderable, renewal_offers
+from portal.plans.subscriptions import (
+    Proration,
+    RenewalChoice,
+    is_orderable,
+    renewal_offers,
+    weigh_renewals,
+)
 
 # Where the README's first command serves the portal: links in mail from commands run
 # without PORTAL_URL point there.
@@ -392,6 +398,7 @@ class Upgrade:
 class RenewalOffer:
     quote: Quote
     savings: Savings | None
+    choice: RenewalChoice
 
 
 @dataclass(frozen=True)
@@ -457,8 +464,8 @@ def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
         return view
     options = orders.order_request(catalog, row.order, today)
     renewals = tuple(
-        RenewalOffer(offer, savings(catalog, offer))
-        for offer in renewal_offers(catalog, period, today, options)
+        RenewalOffer(choice.quote, savings(catalog, choice.quote), choice)
+        for choice in weigh_renewals(catalog, renewal_offers(catalog, period, today, options))
     )
     upgrades, downgrades = [], []
     if view.current:

@@ -127,6 +127,11 @@ class Comparison:
     columns: tuple[PlanColumn, ...]
     groups: tuple[tuple[str, tuple[FeatureRow, ...]], ...]
     sla: tuple[SlaRow, ...]
+    # The plan a phone shows of them all (one at a time): the one asked for, else the
+    # client's current plan, else the middle one (the tier most clients take).
+    shown_plan: str | None = None
+    shown_asked: bool = False  # the client switched to it (kept in the address)
+    earliest_start: date | None = None  # the first day a period may start: today or later
 
     @property
     def has_terms(self) -> bool:
@@ -314,8 +319,9 @@ def read_choice(
     )
 
 
-def compare(catalog: Catalog, choice: Choice, today: date) -> Comparison:
-    """All plans as columns priced for ``choice``, their features grouped, their SLA targets."""
+def compare(catalog: Catalog, choice: Choice, today: date, shown: str | None = None) -> Comparison:
+    """All plans as columns priced for ``choice``, their features grouped, their SLA targets;
+    ``shown`` is the plan a phone shows first (see :func:`shown_plan`)."""
     plans = tuple(catalog.plans.values())
     columns = tuple(price_column(catalog, plan, choice, today) for plan in plans)
     groups: dict[str, list[FeatureRow]] = {}
@@ -341,7 +347,21 @@ def compare(catalog: Catalog, choice: Choice, today: date) -> Comparison:
         columns=columns,
         groups=tuple((group, tuple(rows)) for group, rows in groups.items()),
         sla=sla,
+        shown_plan=shown_plan(catalog, choice, shown),
+        shown_asked=shown in catalog.plans,
+        earliest_start=max(today, choice.earliest_start(today) or today),
     )
+
+
+def shown_plan(catalog: Catalog, choice: Choice, asked: str | None) -> str:
+    """The plan shown on a phone: ``asked`` if the catalog has it, else the client's current
+    plan, else the middle of the catalog's plans."""
+    if asked in catalog.plans:
+        return asked
+    if choice.current is not None and choice.current.plan in catalog.plans:
+        return choice.current.plan
+    codes = list(catalog.plans)
+    return codes[(len(codes) - 1) // 2]
 
 
 def quote_params(plan: Plan, choice: Choice) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -10,9 +12,11 @@ from portal.catalog import bp, rendering
 from portal.catalog.comparison import compare, read_choice
 from portal.catalog.current import current_catalog
 from portal.catalog.detail import plan_detail
+from portal.catalog.month_picker import DATE_FIELDS, month_picker
 from portal.catalog.wording import locale_code
 from portal.clock import today_in
 from portal.extensions import db, htmx
+from portal.formatting import gregorian_date_text
 
 COMPARISON_TARGET = "comparison"
 
@@ -40,14 +44,15 @@ def comparison():
     fragment = bool(htmx) and htmx.target == COMPARISON_TARGET
     # The comparison depends on the catalog version, the language, the date and the choice
     # alone: rendered once for those, it is served again to everyone who makes that choice.
+    shown = request.args.get("show") if request.args.get("show") in catalog.plans else None
     version = rendering.version_key(catalog)
-    key = (*version, locale_code(), today, fragment, choice.key()) if version else None
+    key = (*version, locale_code(), today, fragment, choice.key(), shown) if version else None
     content = rendering.parts.get_or_render(
         key,
         lambda: render_template(
             "catalog/_comparison.html" if fragment else "catalog/_comparison_page.html",
             oob=fragment,
-            comparison=compare(catalog, choice, today),
+            comparison=compare(catalog, choice, today, shown),
         ),
     )
     if fragment:
@@ -64,7 +69,10 @@ def comparison():
         # The address to share: what was chosen, without empty fields and defaults, and the
         # language it was read in, so that whoever opens it sees the same page.
         response.headers["HX-Push-Url"] = url_for(
-            "catalog.comparison", **choice.query(), lang=locale_code()
+            "catalog.comparison",
+            **choice.query(),
+            **({"show": shown} if shown else {}),
+            lang=locale_code(),
         )
     return response
 
@@ -97,6 +105,37 @@ def provider_logo():
         "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
     )
     return response
+
+
+@bp.get("/date-picker")
+def date_picker():
+    """A month of a date field's picker (an htmx fragment): ``field``, its typed value under
+    the field's own name, ``month`` to show, ``earliest`` day that may be picked."""
+    field = request.args.get("field", "")
+    if field not in DATE_FIELDS:
+        abort(404)
+    catalog = current_catalog()
+    today = today_in(catalog.timezone)
+    picker = month_picker(
+        field,
+        locale_code(),
+        request.args.get("month"),
+        _typed_day(request.args.get(field, "")),
+        _typed_day(request.args.get("earliest", "")),
+        today,
+    )
+    response = make_response(render_template("catalog/_month_picker.html", picker=picker))
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+def _typed_day(typed: str):
+    """A day as the field holds it (any calendar the reader types), or None."""
+    text = gregorian_date_text(typed) if typed else None
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 @bp.get("/terms")

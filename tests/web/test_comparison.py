@@ -17,6 +17,11 @@ TODAY = date(2026, 11, 22)  # the test clock's date
 FRAGMENT = {"HX-Request": "true", "HX-Target": "comparison"}
 
 
+def table_of(html: str) -> str:
+    """The comparison table alone, without the phone's plan card that follows it."""
+    return html.split('id="plan-cards"')[0]
+
+
 def totals(html: str) -> dict[str, str]:
     """Each plan's displayed total, by plan code, read from the stable hooks."""
     cells = re.findall(
@@ -107,7 +112,8 @@ def test_a_loyalty_price_is_marked_on_a_continuous_renewal(client):
         as_text=True
     )
     assert totals(html) == {"prof": "9900.00", "optima": "31860.00", "premium": "55620.00"}
-    assert html.count('<span class="badge">Loyalty price</span>') == 3
+    # Once in each column of the table (a phone's card repeats its plan's).
+    assert table_of(html).count('<span class="badge">Loyalty price</span>') == 3
 
 
 def test_iiko_shows_the_contract_and_single_requests_side_by_side_with_unit_lines(make_app):
@@ -139,7 +145,7 @@ def test_iotex_multi_year_terms_are_for_renewals_only(make_app):
         .replace("\u00a0", " ")
     )
     assert totals(html) == {}
-    assert html.count("Offered only on a continuous renewal of this plan") == 3
+    assert table_of(html).count("Offered only on a continuous renewal of this plan") == 3
 
 
 def test_crystals_shows_eligibility_and_a_quote_request_instead_of_a_price(make_app):
@@ -231,7 +237,7 @@ def test_a_mistake_in_a_parameter_the_form_does_not_show_is_said_in_the_status_l
     response = client.get("/plans?previous_end=2026-99-99&lang=en")
     assert response.status_code == 400
     status = re.search(
-        r'<p id="price-status"[^>]*>([^<]*)</p>', unescape(response.get_data(as_text=True))
+        r'<span id="price-status"[^>]*>([^<]*)</span>', unescape(response.get_data(as_text=True))
     )
     assert "'2026-99-99' is not a date" in status.group(1)
 

@@ -27,3 +27,22 @@ window.addEventListener("pageshow", function (event) {
   document.querySelectorAll("form[data-sent]").forEach(function (form) { form.removeAttribute("data-sent"); });
   document.querySelectorAll("form button").forEach(function (button) { button.disabled = false; });
 });
+// On a phone the comparison's choice folds into its summary line, so that the shown plan's
+// price is on the first screen; the summary opens it. Without JavaScript it stays open.
+document.addEventListener("DOMContentLoaded", function () {
+  var choice = document.getElementById("choice");
+  if (choice && window.matchMedia("(max-width: 40rem)").matches) choice.open = false;
+});
+// A day of a month picker puts its date into its field, as the reader would type it, and the
+// field's change updates the prices; the picker then closes.
+document.addEventListener("click", function (event) {
+  var day = event.target.closest("[data-pick-date]");
+  if (!day) return;
+  var field = document.getElementById(day.getAttribute("data-for"));
+  if (!field) return;
+  field.value = day.getAttribute("data-pick-date");
+  field.dispatchEvent(new Event("change", { bubbles: true }));
+  var calendar = day.closest(".month-picker");
+  if (calendar) calendar.replaceChildren();
+  field.focus();
+});
