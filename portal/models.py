@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     DateTime,
@@ -267,6 +268,9 @@ class CallbackRequest(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(32))
     company: Mapped[str | None] = mapped_column(String(200))
+    # A quote's: where to send it, and the counts the plan asks for ({"register": 120}).
+    email: Mapped[str | None] = mapped_column(String(254))
+    counts: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     preferred_time: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -5,15 +5,18 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TelField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
+from portal.accounts import services as accounts
 from portal.callbacks import services
-from portal.catalog.wording import digits
+from portal.catalog.wording import counted as counted_words
+from portal.catalog.wording import digits, text
 from portal.forms import blank_is_none, stripped
 from portal.models import CALLBACK_KINDS, PREFERRED_TIMES
-from portal.plans import Catalog
+from portal.plans import Catalog, PlanError
+from portal.plans.requests import parse_whole
 
 PREFERRED_TIME_LABELS = {
     "asap": _l("As soon as possible"),
@@ -86,10 +89,54 @@ class CallbackForm(FlaskForm):
         ],
     )
 
+    # Asked for a quote only (the template shows it then): where the quote goes.
+    email = EmailField(
+        _l("E-mail for the quote"),
+        filters=[stripped],
+        validators=[
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+        ],
+    )
+    # The counts the plan's quote asks for, as count_<unit> fields (see quote_form).
+    count_units: tuple[str, ...] = ()
+
     def __init__(self, *args, catalog: Catalog, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.catalog = catalog
         self.region = services.phone_region(catalog)
+
+    @property
+    def count_fields(self) -> list:
+        return [self[f"count_{unit}"] for unit in self.count_units]
+
+    def validate_email(self, field) -> None:
+        if self.kind.data != "quote" or field.errors:
+            return
+        if not field.data:
+            raise ValidationError(_("Enter the e-mail address the quote should go to."))
+        if not accounts.is_email(accounts.normalize_email(field.data)):
+            raise ValidationError(
+                _("This is not an e-mail address. Type it like name@example.com.")
+            )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        plan = self.catalog.plans.get(self.plan.data or "")
+        rule = plan.eligibility if plan is not None and self.kind.data == "quote" else None
+        if rule is None or f"count_{rule.unit}" not in self:
+            return valid
+        counted = self[f"count_{rule.unit}"]
+        if not counted.errors and counted.data < rule.minimum:
+            counted.errors = [
+                _(
+                    "%(plan)s is for clients with %(count)s or more. For fewer, ask for a "
+                    "call-back: we will suggest the support that fits.",
+                    plan=text(plan.name, self.catalog),
+                    count=counted_words(self.catalog.units[rule.unit], rule.minimum, self.catalog),
+                )
+            ]
+            return False
+        return valid
 
     def validate_phone(self, field) -> None:
         if field.errors:
@@ -129,4 +176,47 @@ class CallbackForm(FlaskForm):
             locale=locale,
             plan=self.plan.data,
             options=self.options.data,
+            email=accounts.normalize_email(self.email.data)
+            if self.kind.data == "quote" and self.email.data
+            else None,
+            counts={unit: self[f"count_{unit}"].data for unit in self.count_units},
+        )
+
+
+def quote_form(catalog: Catalog, plan: str | None, kind: str, **kwargs) -> CallbackForm:
+    """The form for ``kind`` about ``plan``: a quote for a plan priced on request also asks
+    the counts the plan names (registers, stores), each a whole number."""
+    chosen = catalog.plans.get(plan or "") if kind == "quote" else None
+    questions = chosen.quote_questions if chosen is not None else {}
+    if not questions:
+        return CallbackForm(catalog=catalog, **kwargs)
+    fields = {
+        f"count_{unit}": WholeNumberField(text(question, catalog))
+        for unit, question in questions.items()
+    }
+    form_class = type("QuoteForm", (CallbackForm,), {**fields, "count_units": tuple(questions)})
+    return form_class(catalog=catalog, **kwargs)
+
+
+class WholeNumberField(StringField):
+    """A count typed as people type it (``120``, ``۱۲۰``): ``data`` is an int, or None."""
+
+    def process_formdata(self, valuelist) -> None:
+        self.raw = valuelist[0] if valuelist else ""
+        self.data = None
+        typed = (self.raw or "").strip()
+        if not typed:
+            raise ValueError(_("Enter a number."))
+        try:
+            self.data = parse_whole(typed, self.name, minimum=0)
+        except PlanError:
+            raise ValueError(
+                _("Type a whole number, for example %(example)s.", example=digits("120"))
+            ) from None
+
+    def _value(self) -> str:
+        return (
+            self.raw
+            if getattr(self, "raw", None) is not None
+            else ("" if self.data is None else str(self.data))
         )

@@ -13,11 +13,18 @@ from portal import formatting
 from portal.accounts.access import staff_required
 from portal.accounts.routes import home_url, too_many_requests
 from portal.callbacks import bp, services
-from portal.callbacks.forms import KIND_LABELS, PREFERRED_TIME_LABELS, CallbackForm
+from portal.callbacks.forms import KIND_LABELS, PREFERRED_TIME_LABELS, CallbackForm, quote_form
 from portal.catalog import services as catalogs
 from portal.catalog.comparison import read_choice
 from portal.catalog.current import current_catalog
-from portal.catalog.wording import choice_words, city_name, digits, enumeration, locale_code
+from portal.catalog.wording import (
+    choice_words,
+    city_name,
+    counted,
+    digits,
+    enumeration,
+    locale_code,
+)
 from portal.clock import now
 from portal.extensions import db, give_back_hit, htmx, limiter
 from portal.listing import ListQuery, page_of
@@ -44,8 +51,8 @@ def form():
     options = request.args.get("options", "")
     if len(options) > services.MAX_OPTIONS_LENGTH:
         options = ""  # too long to keep: the request goes without them
-    callback_form = CallbackForm(
-        catalog=catalog, formdata=None, data={"plan": plan, "kind": kind, "options": options}
+    callback_form = quote_form(
+        catalog, plan, kind, formdata=None, data={"plan": plan, "kind": kind, "options": options}
     )
     return _form_page(catalog, callback_form, 200)
 
@@ -55,7 +62,8 @@ def form():
 def submit():
     """Take the request: 303 to its confirmation (``HX-Redirect`` for htmx), or 422 and the form."""
     catalog = current_catalog()
-    callback_form = CallbackForm(catalog=catalog)
+    # The plan and kind ride along as hidden fields; they decide which counts are asked.
+    callback_form = quote_form(catalog, request.form.get("plan"), request.form.get("kind", ""))
     if not callback_form.validate():
         give_back_hit()  # a form sent back with a mistake is no call asked for
         if callback_form.options.errors:
@@ -112,6 +120,7 @@ def confirmation(token: str):
         city=_city(catalog),
         phone=digits(services.readable_phone(taken.phone)),
         looking_at=looking_at(catalog, taken.options, taken.created_at),
+        counts=count_words(catalog, taken.counts),
         comparison_url=_comparison_url(taken),
     )
 
@@ -174,8 +183,20 @@ def _staff_row(open_request: CallbackRequest, catalog: Catalog, moment) -> dict:
         "overdue": open_request.is_overdue(moment),
         "comparison_url": _comparison_url(open_request),
         "looking_at": looking_at(catalog, open_request.options, open_request.created_at),
+        "counts": count_words(catalog, open_request.counts),
         "city": _city(catalog),
     }
+
+
+def count_words(catalog: Catalog, counts: dict) -> str | None:
+    """A quote's counts as said: "120 cash registers, 14 stores"; units the catalog no
+    longer has are left out."""
+    said = [
+        counted(catalog.units[unit], count, catalog)
+        for unit, count in (counts or {}).items()
+        if unit in catalog.units and isinstance(count, int)
+    ]
+    return enumeration(said) or None
 
 
 def _in_digits(text: str | None) -> str | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import phonenumbers
@@ -52,6 +53,9 @@ class CallbackDetails:
     plan: str | None = None
     company: str | None = None
     options: str = ""
+    # A quote's: the address it goes to, and the counts its plan asks for.
+    email: str | None = None
+    counts: Mapping[str, int] = field(default_factory=dict)
 
 
 def phone_region(catalog: Catalog) -> str | None:
@@ -131,11 +135,12 @@ def request_callback(
         raise CallbackError("options", f"options have more than {MAX_OPTIONS_LENGTH} characters")
     if not details.name.strip():
         raise CallbackError("name", "a name is required")
+    counts = _quote_counts(catalog, details)
     phone = e164(details.phone, phone_region(catalog))
     open_key = request_key(catalog.code, phone, details.kind, details.plan, details.name)
     already = open_request_by_key(session, open_key)
     if already is not None:
-        return _brought_up_to_date(session, already, details)
+        return _brought_up_to_date(session, already, catalog, details)
     row = CallbackRequest(
         token=secrets.token_urlsafe(24),
         kind=details.kind,
@@ -146,6 +151,8 @@ def request_callback(
         name=details.name.strip(),
         phone=phone,
         company=(details.company or "").strip() or None,
+        email=details.email if details.kind == "quote" else None,
+        counts=counts,
         preferred_time=details.preferred_time,
         locale=details.locale,
         created_at=now,
@@ -162,8 +169,30 @@ def request_callback(
         already = open_request_by_key(session, open_key)
         if already is None:
             raise
-        return _brought_up_to_date(session, already, details)
+        return _brought_up_to_date(session, already, catalog, details)
     return row
+
+
+def _quote_counts(catalog: Catalog, details: CallbackDetails) -> dict[str, int]:
+    """The counts a quote request gives: one for each the plan asks, none short of the
+    plan's minimum; an e-mail to send the quote to. A call-back carries none."""
+    if details.kind != "quote":
+        return {}
+    plan = catalog.plans[details.plan]
+    if not details.email:
+        raise CallbackError("email", "a quote needs the e-mail address to send it to")
+    if set(details.counts) != set(plan.quote_questions):
+        asked = ", ".join(plan.quote_questions) or "none"
+        raise CallbackError("counts", f"a quote for {plan.code} gives the counts: {asked}")
+    for unit, count in details.counts.items():
+        if not isinstance(count, int) or count < 0:
+            raise CallbackError(f"count_{unit}", f"{unit}: a count is a whole number from 0")
+    rule = plan.eligibility
+    if rule is not None and details.counts[rule.unit] < rule.minimum:
+        raise CallbackError(
+            f"count_{rule.unit}", f"{plan.code} is for clients with {rule.minimum} {rule.unit}+"
+        )
+    return dict(details.counts)
 
 
 def request_key(catalog: str, phone: str, kind: str, plan: str | None, name: str) -> str:
@@ -177,7 +206,7 @@ def request_key(catalog: str, phone: str, kind: str, plan: str | None, name: str
 
 
 def _brought_up_to_date(
-    session: Session, request: CallbackRequest, details: CallbackDetails
+    session: Session, request: CallbackRequest, catalog: Catalog, details: CallbackDetails
 ) -> CallbackRequest:
     """The open request asked for again: what the client said last is what staff read.
 
@@ -187,6 +216,9 @@ def _brought_up_to_date(
     request.company = (details.company or "").strip() or None
     request.preferred_time = details.preferred_time
     request.options = details.options or request.options
+    if request.kind == "quote":
+        request.email = details.email
+        request.counts = _quote_counts(catalog, details)
     request.locale = details.locale
     session.commit()
     return request

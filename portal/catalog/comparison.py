@@ -26,7 +26,7 @@ from portal.plans import (
     savings,
 )
 from portal.plans.catalog import Feature, FeatureValue, PlanSla
-from portal.plans.requests import parse_amount, parse_date, parse_whole
+from portal.plans.requests import parse_date, parse_money, parse_whole
 from portal.plans.subscriptions import (
     Period,
     check_renewal_start,
@@ -161,14 +161,16 @@ class Comparison:
 def term_options(
     catalog: Catalog, today: date, earliest: date | None = None
 ) -> tuple[TermOption, ...]:
-    """Every term some plan offers: months, this and next budget year, years.
+    """Every term some plan with a published price offers: months, this and next
+    budget year, years.
 
     ``earliest`` is the first day a new period can start (after a period being
     renewed): a budget year that ends before it is not offered.
     """
     first = max(today, earliest or today)
     options: dict[Term, bool] = {}
-    for plan in catalog.plans.values():
+    # A plan priced on request has no price a term would change: it offers no choice.
+    for plan in (p for p in catalog.plans.values() if p.pricing != "on-request"):
         for term, offer in plan.terms.items():
             if term.kind == "budget":
                 # The year a period can start in, and the next.
@@ -205,7 +207,10 @@ def _earliest_start(current: Period | None, declared_end: date | None, today: da
 
 
 def default_term(catalog: Catalog) -> Term | None:
+    """The term the comparison starts on; none where no plan has a price a term changes."""
     for plan in catalog.plans.values():
+        if plan.pricing == "on-request":
+            continue
         if plan.default_term is not None:
             return plan.default_term
         if plan.terms:
@@ -271,7 +276,7 @@ def read_choice(
     licence_value = None
     if values["licence_value"]:
         try:
-            licence_value = parse_amount(values["licence_value"], "licence_value")
+            licence_value = parse_money(values["licence_value"], "licence_value", catalog.currency)
         except PlanError as error:
             errors["licence_value"] = error
 
@@ -369,6 +374,9 @@ def quote_params(plan: Plan, choice: Choice) -> dict[str, str]:
     params = {"plan": plan.code}
     if plan.takes_term and choice.term is not None:
         params["term"] = choice.term.code
+    elif plan.pricing == "on-request" and plan.terms:
+        # No price a term would change: the plan's own term, whatever the choice.
+        params["term"] = (plan.default_term or next(iter(plan.terms))).code
     if plan.billing and choice.billing:
         params["billing"] = choice.billing
     for unit, quantity in choice.quantities.items():

@@ -14,12 +14,13 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from babel import Locale
 from flask import g, has_request_context
 from flask_babel import force_locale, get_locale, gettext, lazy_gettext, ngettext
 
 from portal import formatting
 from portal.plans import Catalog, LocalizedText, Plan, PlanError, Term
-from portal.plans.catalog import Calendar, Duration, PlanSla
+from portal.plans.catalog import Calendar, Duration, PlanSla, Unit
 from portal.plans.pricing import Line, Quote
 from portal.plans.requests import FIRST_DATE, LAST_DATE
 
@@ -69,6 +70,31 @@ def text(value: LocalizedText | None, catalog: Catalog) -> str | None:
 
 def number(value: Decimal | int) -> str:
     return formatting.number(value, locale_code())
+
+
+def counted(unit: Unit, count: int, catalog: Catalog) -> str:
+    """A count of ``unit`` as the reader's language says it: ``100 касс``, ``100 cash
+    registers``; with the catalog's words of another language where it lacks the
+    reader's (chosen by that language's plural rule), and ``100 × unit`` without words."""
+    locale = locale_code()
+    have = unit.counted
+    said_in = next((c for c in (locale, catalog.locale, "en") if c in have), None)
+    if said_in is None:
+        return gettext("%(count)s × %(unit)s", count=number(count), unit=text(unit.name, catalog))
+    category = Locale.parse(said_in).plural_form(count)
+    word = have[said_in].get(category, have[said_in]["other"])
+    return f"{number(count)}\u00a0{word}"
+
+
+def eligibility_words(plan: Plan, catalog: Catalog) -> str | None:
+    """Who may ask for ``plan``: "for clients with 100 cash registers or more"."""
+    rule = plan.eligibility
+    if rule is None:
+        return None
+    return gettext(
+        "for clients with %(count)s or more",
+        count=counted(catalog.units[rule.unit], rule.minimum, catalog),
+    )
 
 
 def numbers(values, separator: str) -> str:
@@ -304,6 +330,8 @@ def sla_promise(promise: PlanSla, calendar: Calendar | None) -> str:
     )
 
 
+# The bounds an error states ("at most 1 000 000"), grouped as the reader groups digits.
+_LIMITS = ("minimum", "maximum")
 _ISO_DATE = re.compile(r"\b([0-9]{4})-([0-9]{2})-([0-9]{2})\b")
 
 
@@ -314,7 +342,13 @@ def error_message(error: PlanError) -> str:
     dates in words (``۱ فروردین ۱۴۰۰``), since that is how they typed or read them.
     """
     locale = locale_code()
-    message = gettext(error.template).format(**error.params)
+    params = dict(error.params)
+    for name in _LIMITS:
+        if isinstance(params.get(name), int | Decimal):
+            params[name] = formatting.number(params[name], locale)
+    if "currency" in params:
+        params["currency"] = formatting.currency_symbol(params["currency"], locale)
+    message = gettext(error.template).format(**params)
     if locale == "fa":
         message = _ISO_DATE.sub(_jalali_words, message)
     return formatting.digits(message, locale)

@@ -269,6 +269,13 @@ class _Office:
         region = self.catalog.provider.country if self.catalog.provider else None
         phone = PHONES.get(region or "", "+380 67 123 45 67")
         plans = [code for code in self.catalog.plans]
+        quoted = self.catalog.plans[plans[-1]]
+        # A quote gives the counts its plan asks: enough to qualify, a dozen of the rest.
+        rule = quoted.eligibility
+        counts = {
+            unit: rule.minimum + 20 if rule is not None and unit == rule.unit else 12
+            for unit in quoted.quote_questions
+        }
         for hours, (name, kind) in (
             (2, ("Prospect One", "callback")),
             (26, ("Prospect Two", "quote")),
@@ -285,6 +292,10 @@ class _Office:
                     locale=self.locale,
                     plan=plans[-1] if kind == "quote" else None,
                     company=f"{name} Ltd",
+                    email=f"buyer@{self.catalog.code}-prospect.example"
+                    if kind == "quote"
+                    else None,
+                    counts=counts if kind == "quote" else {},
                 ),
                 self.moment(self.today) - timedelta(hours=hours),
             )

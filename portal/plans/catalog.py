@@ -19,6 +19,15 @@ if TYPE_CHECKING:
     from portal.plans.provider import Provider
 
 FALLBACK_LOCALE = "en"
+# The plural forms (CLDR categories) a whole count takes in each language of the portal:
+# "1 register, 2 registers"; "1 касса, 2 кассы, 5 касс" (and "other" for fractions).
+PLURAL_CATEGORIES = {
+    "en": ("one", "other"),
+    "ru": ("one", "few", "many", "other"),
+    "uk": ("one", "few", "many", "other"),
+    "fa": ("one", "other"),
+    "kk": ("one", "other"),
+}
 
 _SECONDS = {
     "minutes": Decimal(60),
@@ -119,12 +128,18 @@ class Calendar:
 
 @dataclass(frozen=True)
 class Unit:
-    """Something priced per piece: a workstation, a register, a network."""
+    """Something priced or counted per piece: a workstation, a register, a network.
+
+    ``counted`` holds, per locale, the word for each plural form a count takes
+    (``{"ru": {"one": "касса", "few": "кассы", "many": "касс", "other": "кассы"}}``),
+    so that "100 касс" is said as the language says it; see PLURAL_CATEGORIES.
+    """
 
     code: str
     name: LocalizedText
     default_quantity: int = 0
     description: LocalizedText | None = None
+    counted: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -228,6 +243,9 @@ class Plan:
     percent: Decimal | None = None
     eligibility: Eligibility | None = None
     default_term: Term | None = None
+    # A plan priced on request: the counts a quote request asks for, each with its
+    # question ("Number of cash registers"); the eligibility unit always among them.
+    quote_questions: Mapping[str, LocalizedText] = field(default_factory=dict)
 
     @property
     def takes_term(self) -> bool:

@@ -23,6 +23,7 @@ import phonenumbers
 
 from portal.plans.catalog import (
     BILLING_MONTHS,
+    PLURAL_CATEGORIES,
     Bundle,
     Calendar,
     CallbackPromise,
@@ -354,6 +355,7 @@ class _CatalogReader:
                 node.text("name"),
                 node.integer("default", 0),
                 node.text("description", required=False),
+                self.counted(node, "counted"),
             )
             for code, node in root.children("units", required=False).items()
         }
@@ -694,6 +696,7 @@ class _CatalogReader:
             if unit not in context["units"]:
                 raise eligibility_node.error("unit", f"unknown unit '{unit}'")
             eligibility = Eligibility(unit, eligibility_node.integer("minimum", minimum=1))
+        quote_questions = self.quote_questions(node, pricing, eligibility, context["units"])
 
         features = {}
         features_node = node.child("features", required=False)
@@ -731,7 +734,55 @@ class _CatalogReader:
             percent=percent,
             eligibility=eligibility,
             default_term=default_term,
+            quote_questions=quote_questions,
         )
+
+    def quote_questions(
+        self,
+        node: _Node,
+        pricing: str,
+        eligibility: Eligibility | None,
+        units: Mapping[str, Unit],
+    ) -> Mapping[str, LocalizedText]:
+        """``[plans.X.quote] ask = { register = "Number of cash registers" }``: the counts a
+        quote request asks for; the eligibility unit is asked first, in any case."""
+        quote_node = node.child("quote", required=False)
+        if quote_node is not None and pricing != "on-request":
+            raise node.error("quote", "only a plan priced on request takes quote requests")
+        ask = quote_node.child("ask", required=False) if quote_node else None
+        questions = {}
+        for unit, question in (ask.data if ask else {}).items():
+            if unit not in units:
+                raise ask.error(unit, f"unknown unit '{unit}'")
+            questions[unit] = ask.to_text(unit, question)
+        if eligibility is not None and eligibility.unit not in questions:
+            questions = {eligibility.unit: units[eligibility.unit].name, **questions}
+        elif eligibility is not None:
+            questions = {eligibility.unit: questions.pop(eligibility.unit), **questions}
+        return _frozen(questions)
+
+    def counted(self, node: _Node, key: str) -> Mapping[str, Mapping[str, str]]:
+        """A count's words by locale and plural form: every form the language has."""
+        value = node.raw(key, None)
+        if value is None:
+            return _frozen({})
+        if not isinstance(value, Mapping) or not value:
+            raise node.error(key, "must be a table of plural forms by locale")
+        forms = {}
+        for locale, words in value.items():
+            if locale not in LOCALES:
+                raise node.error(f"{key}.{locale}", f"unknown locale (use {', '.join(LOCALES)})")
+            needed = PLURAL_CATEGORIES[locale]
+            if (
+                not isinstance(words, Mapping)
+                or set(words) != set(needed)
+                or not all(isinstance(word, str) and word.strip() for word in words.values())
+            ):
+                raise node.error(
+                    f"{key}.{locale}", f"needs a word for each of the forms {', '.join(needed)}"
+                )
+            forms[locale] = _frozen(dict(words))
+        return _frozen(forms)
 
     def plan_term(self, node: _Node, terms: Mapping[Term, TermOffer]) -> Term:
         value = node.string("default_term")

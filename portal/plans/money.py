@@ -6,6 +6,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 minor units of the currencies the catalogs may use.
 MINOR_UNITS = {"RUB": 2, "UAH": 2, "KZT": 2, "IRR": 0, "USD": 2, "EUR": 2}
+# What people type beside an amount to say its currency ("1 500 грн", "۱۲۰۰ ریال", "₽ 900"),
+# compared in lower case. A word not here (another currency, tomans for rials) is refused.
+CURRENCY_WORDS = {
+    "RUB": frozenset({"₽", "р", "р.", "руб", "руб.", "рубль", "рубля", "рублей", "rub", "rur"}),
+    "UAH": frozenset({"₴", "грн", "грн.", "гривня", "гривні", "гривень", "uah"}),
+    "KZT": frozenset({"₸", "тг", "тг.", "тенге", "теңге", "kzt"}),
+    "IRR": frozenset({"ریال", "﷼", "rial", "rials", "irr"}),
+    "USD": frozenset({"$", "usd"}),
+    "EUR": frozenset({"€", "eur"}),
+}
 
 
 def minor_unit(currency: str) -> int:

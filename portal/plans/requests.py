@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from portal.plans.catalog import Catalog, Plan
 from portal.plans.errors import PlanError
+from portal.plans.money import CURRENCY_WORDS, minor_unit
 from portal.plans.terms import Term
 
 MAX_QUANTITY = 100_000
@@ -47,6 +48,10 @@ _AMOUNT_CHARACTERS = str.maketrans(
     }
 )
 _AMBIGUOUS_GROUPING = re.compile(r"\d{1,3}(,\d{3})+")
+# An amount of money: the number, with what may stand before and after it (a currency).
+_MONEY = re.compile(r"(?P<before>[^0-9.,]*)(?P<number>[0-9][0-9.,]*)(?P<after>[^0-9]*)")
+_GROUPED = {sep: re.compile(rf"[0-9]{{1,3}}(\{sep}[0-9]{{3}})+") for sep in ",."}
+_DIGITS = re.compile(r"[0-9]+")
 _PLAIN_NUMBER = re.compile(r"\d{1,19}([.,]\d{1,6})?")
 _WHOLE = re.compile(r"\+?\d{1,9}")
 
@@ -174,7 +179,7 @@ def _plan_request(catalog: Catalog, params: Mapping[str, str], today: date) -> P
                 "This plan is not priced by licence value",
                 "licence_value",
             )
-        licence_value = parse_amount(params["licence_value"], "licence_value")
+        licence_value = parse_money(params["licence_value"], "licence_value", catalog.currency)
     elif plan.pricing == "percent-of-licence":
         raise PlanError(
             "licence_value_required",
@@ -346,6 +351,92 @@ def parse_amount(value: str, field_name: str, maximum: Decimal = MAX_AMOUNT) -> 
             maximum=maximum,
         )
     return number
+
+
+def parse_money(
+    value: str, field_name: str, currency: str, maximum: Decimal = MAX_AMOUNT
+) -> Decimal:
+    """A positive amount of ``currency`` as people type it: ``1,000,000,000``,
+    ``1 000 000 000``, ``1.000.000,50``, ``1,000,000.50``, ``۱۲۰۰۰۰۰ ریال``, ``₽ 1500``.
+
+    Digits of other scripts count; spaces group. Several commas (or dots) group
+    thousands; with both, the last one is the decimal point. A single comma before
+    exactly three digits groups thousands, since no currency here has three
+    decimals; a single dot there (``1.000``) is refused as ambiguous. A currency
+    word or sign before or after must be ``currency``'s own.
+    """
+    text = str(value).strip().translate(_AMOUNT_CHARACTERS)
+    found = _MONEY.fullmatch(text)
+    if found is None:
+        raise _not_an_amount(value, field_name, maximum)
+    for typed in (found["before"], found["after"]):
+        if typed and typed.lower() not in CURRENCY_WORDS.get(currency, ()):
+            if any(ch.isalpha() or ch in "$€₽₴₸﷼" for ch in typed):
+                raise PlanError(
+                    "amount_currency",
+                    "'{value}' is not an amount in {currency}",
+                    field_name,
+                    value=value,
+                    currency=currency,
+                )
+            raise _not_an_amount(value, field_name, maximum)
+    whole, fraction = _split_amount(found["number"], value, field_name, maximum)
+    decimals = minor_unit(currency)
+    if len(fraction.rstrip("0")) > decimals:
+        raise PlanError(
+            "amount_decimals",
+            "'{value}' has more decimals than {currency} has ({decimals})",
+            field_name,
+            value=value,
+            currency=currency,
+            decimals=decimals,
+        )
+    number = Decimal(f"{whole}.{fraction}" if fraction else whole)
+    if not Decimal(0) < number <= maximum:
+        raise _not_an_amount(value, field_name, maximum)
+    return number
+
+
+def _split_amount(text: str, value: str, field_name: str, maximum: Decimal) -> tuple[str, str]:
+    """The whole and fractional digits of a number with its separators."""
+    commas, dots = text.count(","), text.count(".")
+    whole, fraction = text, ""
+    if commas and dots:
+        point = max(text.rfind(","), text.rfind("."))
+        whole, fraction = text[:point], text[point + 1 :]
+        grouping = "." if text[point] == "," else ","
+        if not (_GROUPED[grouping].fullmatch(whole) or _DIGITS.fullmatch(whole)):
+            raise _not_an_amount(value, field_name, maximum)
+        whole = whole.replace(grouping, "")
+    elif commas > 1 or dots > 1:
+        grouping = "," if commas else "."
+        if not _GROUPED[grouping].fullmatch(text):
+            raise _not_an_amount(value, field_name, maximum)
+        whole = text.replace(grouping, "")
+    elif commas or dots:
+        whole, fraction = re.split(r"[.,]", text)
+        if len(fraction) == 3 and 1 <= len(whole) <= 3:
+            if dots:
+                raise PlanError(
+                    "invalid_amount",
+                    "'{value}' is ambiguous: write the amount without thousands separators",
+                    field_name,
+                    value=value,
+                )
+            whole, fraction = whole + fraction, ""
+    if not (_DIGITS.fullmatch(whole) and len(whole) <= 19 and _DIGITS.fullmatch(fraction or "0")):
+        raise _not_an_amount(value, field_name, maximum)
+    return whole, fraction
+
+
+def _not_an_amount(value: str, field_name: str, maximum: Decimal) -> PlanError:
+    return PlanError(
+        "invalid_amount",
+        "'{value}' must be a number more than 0 and at most {maximum}",
+        field_name,
+        value=value,
+        maximum=maximum,
+    )
 
 
 @dataclass(frozen=True)

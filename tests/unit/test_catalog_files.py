@@ -6,6 +6,7 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
+from babel import Locale
 from conftest import BUNDLED, TODAY, ask, catalog, catalog_text, moment
 
 from portal.plans import (
@@ -16,6 +17,7 @@ from portal.plans import (
     parse_catalog,
     parse_quote_request,
 )
+from portal.plans.catalog import PLURAL_CATEGORIES
 from portal.plans.loading import bundled_catalog_names
 
 
@@ -51,7 +53,7 @@ BUNDLED_FACTS = [
         "ru",
         "Europe/Moscow",
         ["garant"],
-        ["register"],
+        ["register", "store"],
         [
             "registration",
             "consultation",
@@ -250,6 +252,15 @@ def test_crystals_garant_states_its_minimum_of_100_registers():
     assert (eligibility.unit, eligibility.minimum) == ("register", 100)
 
 
+def test_a_garant_quote_asks_registers_first_then_stores():
+    assert list(catalog("crystals").plans["garant"].quote_questions) == ["register", "store"]
+
+
+@pytest.mark.parametrize("locale", ["en", "ru", "uk", "fa", "kk"])
+def test_the_plural_forms_a_catalog_gives_are_those_cldr_knows(locale):
+    assert set(PLURAL_CATEGORIES[locale]) == {*Locale.parse(locale).plural_form.tags, "other"}
+
+
 # --- broken catalogs: located messages ----------------------------------------------------
 
 BROKEN = [
@@ -397,6 +408,35 @@ BROKEN = [
         'unit = "till"',
         "crystals.toml: plans.garant.eligibility.unit: unknown unit 'till'",
         id="an eligibility in an unknown unit",
+    ),
+    pytest.param(
+        "crystals",
+        'ru = { one = "касса", few = "кассы", many = "касс", other = "кассы" }',
+        'ru = { one = "касса", other = "кассы" }',
+        "crystals.toml: units.register.counted.ru: needs a word for each of the forms "
+        "one, few, many, other",
+        id="a Russian count without its few and many forms",
+    ),
+    pytest.param(
+        "crystals",
+        'kk = { one = "касса", other = "касса" }',
+        'kz = { one = "касса", other = "касса" }',
+        "crystals.toml: units.register.counted.kz: unknown locale (use en, ru, uk, fa, kk)",
+        id="a count in an unknown locale",
+    ),
+    pytest.param(
+        "crystals",
+        "[plans.garant.quote.ask]\nregister =",
+        "[plans.garant.quote.ask]\nterminal =",
+        "crystals.toml: plans.garant.quote.ask.terminal: unknown unit 'terminal'",
+        id="a quote asking for an unknown unit",
+    ),
+    pytest.param(
+        "kbs",
+        "[plans.optima]\n",
+        '[plans.optima]\nquote = { ask = { workstation = "How many?" } }\n',
+        "kbs.toml: plans.optima.quote: only a plan priced on request takes quote requests",
+        id="a quote on a plan with published prices",
     ),
     pytest.param(
         "kbs",

@@ -87,7 +87,7 @@ def iotex_requests(draw):
         service = draw(st.sampled_from(["extra-visit", "launch-2d", "launch-3d", "server-move"]))
         return {"service": service, "quantity": str(draw(st.integers(1, 10)))}
     plan = draw(st.sampled_from(["basic", "standard", "premium"]))
-    licence = draw(st.decimals(min_value=1, max_value=10**12, places=2))
+    licence = draw(st.integers(min_value=1, max_value=10**12))  # whole rials
     start = draw(START_DATES)
     params = {"plan": plan, "licence_value": str(licence), "start": start.isoformat()}
     term = draw(st.sampled_from(["1y", "2y", "3y"]))

@@ -963,7 +963,7 @@ def test_iotex_extras(service, quantity, total):
         ),
         pytest.param(
             "iotex",
-            {"plan": "premium", "term": "1y", "licence_value": "1234567.89"},
+            {"plan": "premium", "term": "1y", "licence_value": "1234567"},
             "IRR",
             id="iotex money is IRR, 0 decimals",
         ),

@@ -129,6 +129,8 @@ def test_a_request_in_the_national_format_is_stored_in_e164_with_the_engines_due
     forms = form_client(app.test_client())
     page = f"/callback?kind={kind}" + (f"&plan={plan}" if plan else "")
     data = {**VALID, "phone": typed, "plan": plan or "", "kind": kind}
+    if kind == "quote":
+        data.update(QUOTE)
     response = forms.submit(page, "/callback?lang=en", data)
 
     assert response.status_code == 303
@@ -159,6 +161,112 @@ def test_a_request_in_the_national_format_is_stored_in_e164_with_the_engines_due
     if catalog == "kbs":
         assert "Your choice: 7 months, from 15 January 2027." in html
         assert 'href="/?term=7m&amp;start=2027-01-15">Back to the plans</a>' in html
+
+
+# --- quotes for a plan priced on request (Crystals' Garant, from 100 registers) ----------
+
+QUOTE = {"email": "Buyer@Example.com ", "count_register": "120", "count_store": "14"}
+GARANT = {**VALID, **QUOTE, "plan": "garant", "kind": "quote", "phone": "8 495 123-45-67"}
+
+
+def test_a_quote_asks_the_e_mail_and_the_counts_the_plan_names(make_app, page):
+    client = make_app(PORTAL_CATALOG="crystals").test_client()
+    html = client.get("/callback?plan=garant&kind=quote&lang=en").get_data(as_text=True)
+    form = page(html)
+    assert '<label for="email">E-mail for the quote</label>' in html
+    assert form.inputs["email"]["type"] == "email"
+    assert '<label for="count_register">Number of cash registers</label>' in html
+    assert '<label for="count_store">Number of stores</label>' in html
+    assert form.inputs["count_register"]["inputmode"] == "numeric"
+
+
+def test_a_call_back_asks_no_e_mail_and_no_counts(client, page):
+    form = page(client.get("/callback?plan=optima&lang=en").get_data(as_text=True))
+    assert "email" not in form.inputs and "count_register" not in form.inputs
+
+
+def test_a_quote_request_keeps_its_e_mail_and_counts_and_staff_read_them(
+    make_app, form_client, make_user
+):
+    app = make_app(PORTAL_CATALOG="crystals")
+    forms = form_client(app.test_client())
+    response = forms.submit("/callback?plan=garant&kind=quote", "/callback?lang=en", GARANT)
+    assert response.status_code == 303
+    [taken] = stored(app)
+    assert (taken.email, taken.counts) == ("buyer@example.com", {"register": 120, "store": 14})
+    html = forms.client.get(f"{response.location}?lang=en").get_data(as_text=True)
+    assert "The quote will be sent to" in html and "buyer@example.com" in html
+    assert "It is made for 120\u00a0cash registers, 14\u00a0stores." in html
+
+    forms.sign_in(make_user("staff@example.com", role="staff").email)
+    listed = forms.client.get("/staff/callbacks?lang=ru").get_data(as_text=True)
+    assert "120\u00a0касс, 14\u00a0магазинов" in listed
+    assert 'href="mailto:buyer@example.com"' in listed
+
+
+QUOTE_MISTAKES = [
+    # what is wrong, the change, the field the message stands beside, the message
+    ("no e-mail", {"email": ""}, "email", "Enter the e-mail address the quote should go to."),
+    ("an e-mail without @", {"email": "buyer"}, "email", "This is not an e-mail address."),
+    ("no count of registers", {"count_register": ""}, "count_register", "Enter a number."),
+    (
+        "registers in words",
+        {"count_register": "many"},
+        "count_register",
+        "Type a whole number, for example 120.",
+    ),
+    (
+        "fewer registers than the plan is for",
+        {"count_register": "40"},
+        "count_register",
+        "Garant is for clients with 100 cash registers or more. For fewer, ask for a "
+        "call-back: we will suggest the support that fits.",
+    ),
+    ("a negative count of stores", {"count_store": "-3"}, "count_store", "Type a whole number"),
+]
+
+
+@pytest.mark.parametrize(
+    ("mistake", "change", "field", "message"), QUOTE_MISTAKES, ids=[r[0] for r in QUOTE_MISTAKES]
+)
+def test_a_quote_request_with_a_mistake_is_refused_beside_the_field(
+    make_app, form_client, page, mistake, change, field, message
+):
+    app = make_app(PORTAL_CATALOG="crystals")
+    forms = form_client(app.test_client())
+    response = forms.submit(
+        "/callback?plan=garant&kind=quote", "/callback?lang=en", {**GARANT, **change}
+    )
+    assert response.status_code == 422
+    form = page(response.get_data(as_text=True))
+    assert message in form.error_beside(field)
+    assert form.value("count_register") == {**GARANT, **change}["count_register"]
+    assert count(app) == 0
+
+
+def test_persian_digits_count_registers(make_app, form_client):
+    app = make_app(PORTAL_CATALOG="crystals")
+    forms = form_client(app.test_client())
+    data = {**GARANT, "count_register": "۱۲۰", "count_store": "۱۴"}
+    response = forms.submit("/callback?plan=garant&kind=quote", "/callback?lang=fa", data)
+    assert response.status_code == 303
+    assert stored(app)[0].counts == {"register": 120, "store": 14}
+
+
+# Who Garant is for, in each language's grammar (a count takes the plural form it needs).
+ELIGIBILITY = [
+    ("en", "for clients with 100\u00a0cash registers or more"),
+    ("ru", "для клиентов, у которых 100\u00a0касс и больше"),
+    ("uk", "для клієнтів, які мають 100\u00a0кас і більше"),
+    ("kk", "100\u00a0касса және одан көп клиенттер үшін"),
+    ("fa", "برای مشتریانی با ۱۰۰\u00a0صندوق فروش یا بیشتر"),
+]
+
+
+@pytest.mark.parametrize(("lang", "said"), ELIGIBILITY, ids=[r[0] for r in ELIGIBILITY])
+def test_the_comparison_says_who_garant_is_for_in_each_language(make_app, lang, said):
+    client = make_app(PORTAL_CATALOG="crystals").test_client()
+    assert said in client.get(f"/plans?lang={lang}").get_data(as_text=True)
 
 
 def test_the_iiko_confirmation_promises_monday_9_15_omsk_time(make_app, form_client):

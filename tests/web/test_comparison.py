@@ -152,9 +152,19 @@ def test_crystals_shows_eligibility_and_a_quote_request_instead_of_a_price(make_
     client = make_app(PORTAL_CATALOG="crystals").test_client()
     html = client.get("/plans?lang=en").get_data(as_text=True).replace("\u00a0", " ")
     assert "Price on request" in html
-    assert "for clients with at least 100 × cash register" in html
+    assert "for clients with 100 cash registers or more" in html
     assert re.search(r'href="/callback\?[^"]*kind=quote', html)
     assert "data-total" not in html
+    # Nothing a choice would change: no picker, no empty box, no "prices for 12 months".
+    assert 'id="picker"' not in html and 'class="choice"' not in html
+    assert "Prices for" not in html
+
+
+def test_kvartplata_without_a_term_to_choose_draws_no_empty_picker(make_app):
+    client = make_app(PORTAL_CATALOG="kvartplata").test_client()
+    html = client.get("/plans?lang=en").get_data(as_text=True)
+    assert 'id="picker"' not in html and 'class="choice"' not in html
+    assert "Included with the licence" in html
 
 
 @pytest.mark.parametrize("path", ["/", "/plans"])
@@ -255,7 +265,7 @@ def test_a_mistyped_quantity_is_kept_in_its_field(make_app):
     assert response.status_code == 400
     html = response.get_data(as_text=True).replace("\u00a0", " ")
     assert re.search(r'name="qty.workstation"[^>]*value="-2"[^>]*aria-invalid="true"', html)
-    assert "must be a whole number from 0 to 100000" in html
+    assert "must be a whole number from 0 to 100,000" in html  # the limit grouped to read
 
 
 def test_the_term_field_is_named_term_and_offers_the_reference_codes(client):

@@ -12,7 +12,12 @@ PAGES = [
     ("iotex", "/plans?lang=fa&start=0001-01-01", 400, "خارج از بازه سال‌های"),
     ("kbs", "/plans?term=12m&start=9998-12-31&lang=en", 400, "outside the years 1900..2200"),
     ("kbs", "/plans/prof?start=0001-01-01&lang=en", 400, "outside the years 1900..2200"),
-    ("iotex", "/plans?licence_value=250,000&lang=en", 400, "write the amount without thousands"),
+    ("iotex", "/plans?licence_value=1.000&lang=en", 400, "write the amount without thousands"),
+    ("iotex", "/plans?licence_value=120000+تومان&lang=fa", 400, "به ریال نیست"),
+    ("iotex", "/plans?licence_value=2,5&lang=en", 400, "more decimals than IRR has (0)"),
+    # A limit is grouped in the reader's digits.
+    ("iotex", "/plans?licence_value=-1&lang=fa", 400, "۱٬۰۰۰٬۰۰۰٬۰۰۰٬۰۰۰٬۰۰۰٬۰۰۰"),
+    ("iotex", "/plans?licence_value=-1&lang=ru", 400, "1\u00a0000\u00a0000"),
     ("iiko", "/plans?term=3y&lang=en", 400, "Term 3y is not offered"),
     ("iotex", "/plans?licence_value=1e999999999&lang=en", 400, "must be a number more than 0"),
 ]
@@ -30,7 +35,14 @@ def test_an_odd_choice_is_refused_with_a_reason(make_app, catalog, path, status,
 
 def test_a_licence_value_with_spaces_or_persian_digits_is_understood(make_app):
     client = make_app(PORTAL_CATALOG="iotex").test_client()
-    for typed in ("1 000 000 000", "۱٬۰۰۰٬۰۰۰٬۰۰۰", "1\u00a0000\u00a0000\u00a0000"):
+    typed_ways = (
+        "1 000 000 000",
+        "1,000,000,000",
+        "۱٬۰۰۰٬۰۰۰٬۰۰۰",
+        "۱۰۰۰۰۰۰۰۰۰ ریال",
+        "1\u00a0000\u00a0000\u00a0000",
+    )
+    for typed in typed_ways:
         html = client.get("/plans", query_string={"licence_value": typed}).get_data(as_text=True)
         assert 'data-total="250000000"' in html
 
