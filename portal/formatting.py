@@ -12,10 +12,11 @@ import functools
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jdatetime
 from babel import Locale
+from babel.core import get_global
 from babel.dates import format_date, format_time, get_timezone_location
 from babel.numbers import format_decimal, get_currency_symbol, parse_pattern
 
@@ -139,6 +140,32 @@ def city(timezone: str, locale: str) -> str:
         if name:
             return name
     return get_timezone_location(ZoneInfo(timezone), locale=_locale(locale), return_city=True)
+
+
+@functools.cache
+def zone_countries() -> dict[str, str]:
+    """Every time zone CLDR places in a country, with that country's code:
+    ``{"Europe/Kyiv": "UA", "Asia/Almaty": "KZ", …}``."""
+    return {
+        zone: country
+        for country, zones in get_global("territory_zones").items()
+        for zone in zones
+        if is_known_zone(zone)
+    }
+
+
+def is_known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=1024)
+def country_name(code: str | None, locale: str) -> str | None:
+    """A country's name in ``locale``: ``Україна``, ``ایران``; None for no code."""
+    return _locale(locale).territories.get(code) if code else None
 
 
 def zone_label(timezone: str, locale: str, now: datetime) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import LazyString
@@ -104,9 +105,15 @@ class ProfileFields:
     catalog's, and the one already chosen; any IANA name zoneinfo knows passes.
     """
 
-    def setup_choices(self, extra_zones: Iterable[str], now: datetime) -> None:
+    def setup_choices(
+        self, first_zone: str, country: str | None, extra_zones: Iterable[str], now: datetime
+    ) -> None:
+        """The catalog's zone and country first (``first_zone``, ``country``), then every
+        other zone; ``extra_zones`` (the one already chosen) are always among them."""
         self.language.choices = list(LANGUAGE_NAMES)
-        self.timezone.choices = timezone_choices(extra_zones, locale_code(), now)
+        self.timezone.choices = timezone_choices(
+            first_zone, country, extra_zones, locale_code(), now
+        )
 
     def validate_timezone(self, field) -> None:
         if not services.is_timezone(field.data or ""):
@@ -261,14 +268,39 @@ COMMON_TIMEZONES = (
 )
 
 
-def timezone_choices(extra: Iterable[str], locale: str, now: datetime) -> list[tuple[str, str]]:
-    """``(name, label)`` of the common zones and ``extra``, by UTC offset at ``now`` then city:
-    ``("Europe/Kyiv", "UTC+02:00 Kyiv")``."""
-    names = {*COMMON_TIMEZONES, *(zone for zone in extra if zone and services.is_timezone(zone))}
+def timezone_choices(
+    first: str, country: str | None, extra: Iterable[str], locale: str, now: datetime
+) -> dict[str, list[tuple[str, str, dict]]]:
+    """The time zones to pick from, in two groups: ``first`` (the catalog's zone) and the
+    rest of ``country``'s zones, then every other zone, each group by UTC offset at ``now``
+    then city. Each option carries its country's name, which the list's search matches.
+
+    ``("Europe/Kyiv", "UTC+02:00 Kyiv", {"data-country": "Ukraine"})``.
+    """
+    # Offsets change on the hour at most: the list is worked out once an hour per language.
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return _timezone_choices(first, country, tuple(sorted(set(extra))), locale, hour)
+
+
+@functools.lru_cache(maxsize=64)
+def _timezone_choices(
+    first: str, country: str | None, extra: tuple[str, ...], locale: str, now: datetime
+) -> dict[str, list[tuple[str, str, dict]]]:
+    countries = formatting.zone_countries()
+    known = {*countries, *COMMON_TIMEZONES, first}
+    known.update(zone for zone in extra if zone and services.is_timezone(zone))
+    home = {first} | {zone for zone in known if country and countries.get(zone) == country}
 
     def order(name: str) -> tuple:
         offset = now.astimezone(ZoneInfo(name)).utcoffset() or timedelta(0)
-        return (offset, "" if name == "UTC" else formatting.city(name, locale))
+        return (name != first, offset, "" if name == "UTC" else formatting.city(name, locale))
 
-    rows = sorted(names, key=order)
-    return [(name, formatting.zone_label(name, locale, now)) for name in rows]
+    def option(name: str) -> tuple[str, str, dict]:
+        where = formatting.country_name(countries.get(name), locale)
+        return (name, formatting.zone_label(name, locale, now), {"data-country": where or ""})
+
+    home_label = formatting.country_name(country, locale) or _("Your time zone")
+    return {
+        home_label: [option(name) for name in sorted(home, key=order)],
+        _("Other time zones"): [option(name) for name in sorted(known - home, key=order)],
+    }

@@ -57,6 +57,11 @@ def unconfirmed_message() -> str:
     )
 
 
+def catalog_country(catalog) -> str | None:
+    """The provider's country (``UA``), whose zones the time-zone list offers first."""
+    return catalog.provider.country if catalog.provider else None
+
+
 def home_url() -> str:
     """The comparison page, the portal's front door."""
     return request.script_root + "/"
@@ -220,7 +225,7 @@ def register():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(landing_url(current_user), 303)
     form = RegistrationForm()
-    form.setup_choices([catalog.timezone], now())
+    form.setup_choices(catalog.timezone, catalog_country(catalog), [], now())
     if request.method == "GET":
         form.language.data = locale_code()
         form.timezone.data = catalog.timezone
@@ -366,7 +371,10 @@ def _account_page(status: int = 200, profile_form=None, invitation_form=None):
     organization = current_user.organization
     if profile_form is None:
         profile_form = OrganizationForm(formdata=None, obj=organization)
-        profile_form.setup_choices([organization.timezone, current_catalog().timezone], now())
+        catalog = current_catalog()
+        profile_form.setup_choices(
+            catalog.timezone, catalog_country(catalog), [organization.timezone], now()
+        )
     if invitation_form is None:
         invitation_form = InvitationForm(formdata=None)
     owner = current_user.is_owner
@@ -416,7 +424,8 @@ def update_organization():
         abort(403, _("Only the organization's owner can change this."))
     organization = current_user.organization
     form = OrganizationForm()
-    form.setup_choices([organization.timezone, current_catalog().timezone], now())
+    catalog = current_catalog()
+    form.setup_choices(catalog.timezone, catalog_country(catalog), [organization.timezone], now())
     if not form.validate():
         return _account_page(422, profile_form=form)
     try:

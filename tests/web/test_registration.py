@@ -96,6 +96,37 @@ def test_the_time_zones_of_another_catalog_are_offered_first_hand(make_app, page
     assert page(html).value("language") == "fa"
 
 
+# The time-zone list starts with the catalog's zone, then its country's other zones.
+FIRST_ZONES = [
+    # catalog, the group first, its first zones
+    ("kbs", "uk", "Україна", ["Europe/Kyiv", "Europe/Simferopol"]),
+    ("iotex", "fa", "ایران", ["Asia/Tehran"]),
+    ("iiko", "ru", "Россия", ["Asia/Omsk", "Europe/Kaliningrad"]),
+]
+
+
+@pytest.mark.parametrize(("catalog", "lang", "group", "zones"), FIRST_ZONES)
+def test_the_time_zone_list_starts_with_the_catalogs_zone_and_country(
+    make_app, catalog, lang, group, zones
+):
+    client = make_app(PORTAL_CATALOG=catalog).test_client()
+    html = client.get(f"/register?lang={lang}").get_data(as_text=True)
+    listed = html.split('name="timezone"')[1].split("</select>")[0]
+    groups = re.findall(r'<optgroup label="([^"]+)"', listed)
+    assert groups[0] == group and len(groups) == 2
+    first_group = listed.split("</optgroup>")[0]
+    assert re.findall(r'<option[^>]*value="([^"]+)"', first_group)[: len(zones)] == zones
+    # Every zone CLDR places in a country is in the list, each with its country to search by.
+    assert len(re.findall(r"<option", listed)) > 300
+    assert re.search(r'data-country="[^"]+"[^>]*value="America/Sao_Paulo"', listed)
+
+
+def test_the_time_zone_list_has_a_search_box_that_javascript_shows(client):
+    html = client.get("/register?lang=en").get_data(as_text=True)
+    box = re.search(r'<input type="search"[^>]*data-narrows="timezone"[^>]*>', html).group(0)
+    assert " hidden" in box and 'placeholder="Find: city or country"' in box
+
+
 # --- registering and confirming ---------------------------------------------------------------
 
 

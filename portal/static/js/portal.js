@@ -46,3 +46,31 @@ document.addEventListener("click", function (event) {
   if (calendar) calendar.replaceChildren();
   field.focus();
 });
+// A long list with a search box (the time zones): typing a city or a country keeps only the
+// options that match, in their groups; the chosen option always stays. Options are removed,
+// not hidden, since phones ignore hidden options in their pickers.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input[data-narrows]").forEach(function (search) {
+    var list = document.getElementById(search.getAttribute("data-narrows"));
+    if (!list) return;
+    var groups = Array.prototype.map.call(list.querySelectorAll("optgroup"), function (group) {
+      return { group: group, options: Array.prototype.slice.call(group.children) };
+    });
+    var words = function (option) {
+      return (option.textContent + " " + option.value + " " + (option.getAttribute("data-country") || "")).toLocaleLowerCase();
+    };
+    search.hidden = false;
+    search.addEventListener("input", function () {
+      var wanted = search.value.trim().toLocaleLowerCase();
+      var chosen = list.value;
+      groups.forEach(function (entry) {
+        var kept = entry.options.filter(function (option) {
+          return option.value === chosen || !wanted || words(option).indexOf(wanted) !== -1;
+        });
+        entry.group.replaceChildren.apply(entry.group, kept);
+        entry.group.hidden = kept.length === 0;
+      });
+      list.value = chosen;  // moving options about must not change the choice
+    });
+  });
+});
