@@ -74,3 +74,22 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+// A count's − and + buttons step its field within its bounds, as typing would (the prices
+// follow once the clicks pause); without JavaScript they stay hidden and the field is typed.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".stepper-step[hidden]").forEach(function (button) { button.hidden = false; });
+});
+document.addEventListener("htmx:afterSettle", function () {
+  document.querySelectorAll(".stepper-step[hidden]").forEach(function (button) { button.hidden = false; });
+});
+document.addEventListener("click", function (event) {
+  var button = event.target.closest(".stepper-step");
+  if (!button) return;
+  var field = document.getElementById(button.getAttribute("data-for"));
+  if (!field) return;
+  var value = parseInt(field.value, 10);
+  var next = (isNaN(value) ? 0 : value) + parseInt(button.getAttribute("data-step"), 10);
+  var min = parseInt(field.min || "0", 10), max = parseInt(field.max || "100000", 10);
+  field.value = String(Math.min(max, Math.max(min, next)));
+  field.dispatchEvent(new Event("input", { bubbles: true }));
+});
