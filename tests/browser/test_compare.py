@@ -115,7 +115,7 @@ def test_a_mistyped_quantity_is_shown_beside_its_field_and_the_rest_is_kept(page
     page.fill('input[name="qty.workstation"]', "-1")
 
     error = page.locator("#error-qty-workstation")
-    expect(error).to_have_text(re.compile(r"whole number from 0 to 100000"))
+    expect(error).to_have_text(re.compile(r"whole number from 0 to 100,000"))
     expect(error).to_be_visible()
     expect(page.locator("tbody.prices .price[data-total]")).to_have_count(0)
     expect(page.locator("#price-status")).to_have_text(
