@@ -106,26 +106,20 @@ class _Office:
 
     def load(self) -> list[DemoAccount]:
         first = self.moment(self.today - timedelta(days=400))
-        staff = accounts.create_user(
-            self.session,
-            email=f"staff@{self.domain}",
-            name="Staff Demo",
-            password=self.password,
-            role="staff",
-            now=first,
-        )
-        accounts.create_user(
-            self.session,
-            email=f"admin@{self.domain}",
-            name="Admin Demo",
-            password=self.password,
-            role="admin",
-            now=first,
-        )
-        result = [
-            DemoAccount(f"staff@{self.domain}", self.password, "staff"),
-            DemoAccount(f"admin@{self.domain}", self.password, "admin"),
-        ]
+        # The provider's people: one staff member (who marks payments) and one admin.
+        people = {
+            role: accounts.create_user(
+                self.session,
+                email=f"{role}@{self.domain}",
+                name=f"{role.title()} Demo",
+                password=self.password,
+                role=role,
+                now=first,
+            )
+            for role in ("staff", "admin")
+        }
+        staff = people["staff"]
+        result = [DemoAccount(user.email, self.password, role) for role, user in people.items()]
         sale = self._sale()
         stories = ("ends-in-a-week", "lapsed", "renewed", "awaiting-payment")
         for index, story in enumerate(stories):
