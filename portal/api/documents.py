@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from portal.catalog.wording import (
     calendar_name,
+    eligibility_words,
     error_message,
     line_label,
     sla_name,
@@ -227,10 +228,19 @@ def _plan_document(plan: Plan, catalog: Catalog) -> dict:
         "default_billing": plan.default_billing,
         "licence_percent": money(plan.percent),
         "eligibility": (
-            {"unit": plan.eligibility.unit, "minimum": plan.eligibility.minimum}
+            {
+                "unit": plan.eligibility.unit,
+                "minimum": plan.eligibility.minimum,
+                "text": eligibility_words(plan, catalog),
+            }
             if plan.eligibility
             else None
         ),
+        # What a quote request for the plan gives (POST /callback): the counts, with questions.
+        "quote_asks": [
+            {"unit": unit, "question": text(question, catalog)}
+            for unit, question in plan.quote_questions.items()
+        ],
         "features": {
             code: _feature_value_document(value, catalog) for code, value in plan.features.items()
         },

@@ -156,6 +156,20 @@ def test_the_catalog_lists_plans_terms_features_units_services_and_targets(clien
     assert [t["code"] for t in body["sla_targets"]] == ["reaction"]
 
 
+def test_a_plan_priced_on_request_says_who_it_is_for_and_what_its_quote_asks(make_app):
+    client = make_app(PORTAL_CATALOG="crystals").test_client()
+    [garant] = client.get("/api/v1/catalog?lang=ru").json["plans"]
+    assert garant["eligibility"] == {
+        "unit": "register",
+        "minimum": 100,
+        "text": "для клиентов, у которых 100\u00a0касс и больше",
+    }
+    assert garant["quote_asks"] == [
+        {"unit": "register", "question": "Количество касс"},
+        {"unit": "store", "question": "Количество магазинов"},
+    ]
+
+
 def test_an_unknown_api_address_answers_json_404(client):
     response = client.get("/api/v1/nothing")
     assert response.status_code == 404
