@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from flask import abort, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import formatting
@@ -62,16 +63,27 @@ def form():
 def submit():
     """Take the request: 303 to its confirmation (``HX-Redirect`` for htmx), or 422 and the form."""
     catalog = current_catalog()
-    # The plan and kind ride along as hidden fields; they decide which counts are asked.
-    callback_form = quote_form(catalog, request.form.get("plan"), request.form.get("kind", ""))
+    # The plan and kind ride along as hidden fields and decide which counts are asked: read
+    # as the form reads them (stripped, from a form or JSON), then the form for them.
+    sent = CallbackForm(catalog=catalog)
+    callback_form = quote_form(catalog, sent.plan.data, sent.kind.data or "")
     if not callback_form.validate():
         give_back_hit()  # a form sent back with a mistake is no call asked for
         if callback_form.options.errors:
             callback_form.options.data = ""  # so that sending again works
         return _form_page(catalog, callback_form, 422)
-    taken = services.request_callback(
-        db.session, catalog, callback_form.details(locale_code()), now()
-    )
+    try:
+        taken = services.request_callback(
+            db.session, catalog, callback_form.details(locale_code()), now()
+        )
+    except services.CallbackError as error:
+        # What the form let through and the service refuses (a form of another version):
+        # said beside the field at fault, never a 500.
+        give_back_hit()
+        at_fault = callback_form._fields.get(error.field)
+        message = _("This is not what the request needs: check it and send the form again.")
+        (at_fault.errors if at_fault is not None else callback_form.form_errors).append(message)
+        return _form_page(catalog, callback_form, 422)
     confirmation = url_for("callbacks.confirmation", token=taken.token)
     if htmx:
         response = make_response("", 200)

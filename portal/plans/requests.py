@@ -49,7 +49,28 @@ _AMOUNT_CHARACTERS = str.maketrans(
 )
 _AMBIGUOUS_GROUPING = re.compile(r"\d{1,3}(,\d{3})+")
 # An amount of money: the number, with what may stand before and after it (a currency).
-_MONEY = re.compile(r"(?P<before>[^0-9.,]*)(?P<number>[0-9][0-9.,]*)(?P<after>[^0-9]*)")
+# An amount of money: digits of other scripts as ASCII, the Arabic letters of "ريال" as the
+# Persian ones, and every space or group sign a plain space (the groups are checked).
+_MONEY_CHARACTERS = str.maketrans(
+    {
+        **{ord(d): str(i) for i, d in enumerate("۰۱۲۳۴۵۶۷۸۹")},
+        **{ord(d): str(i) for i, d in enumerate("٠١٢٣٤٥٦٧٨٩")},
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\u2009": " ",
+        "_": " ",
+        "\u066c": " ",
+        "\u066b": ".",
+        "\u060c": ",",
+        "\u064a": "\u06cc",
+        "\u0643": "\u06a9",
+    }
+)
+_MONEY = re.compile(
+    r"(?P<before>[^0-9.,]*?) *(?P<number>[0-9](?:[0-9.,]| (?=[0-9]))*) *(?P<after>[^0-9]*)"
+)
+# Spaces group thousands: "1 000 000,50"; "1 5" is no amount.
+_SPACE_GROUPED = re.compile(r"[0-9]{1,3}( [0-9]{3})+([.,][0-9]+)?")
 _GROUPED = {sep: re.compile(rf"[0-9]{{1,3}}(\{sep}[0-9]{{3}})+") for sep in ",."}
 _DIGITS = re.compile(r"[0-9]+")
 _PLAIN_NUMBER = re.compile(r"\d{1,19}([.,]\d{1,6})?")
@@ -359,16 +380,22 @@ def parse_money(
     """A positive amount of ``currency`` as people type it: ``1,000,000,000``,
     ``1 000 000 000``, ``1.000.000,50``, ``1,000,000.50``, ``۱۲۰۰۰۰۰ ریال``, ``₽ 1500``.
 
-    Digits of other scripts count; spaces group. Several commas (or dots) group
-    thousands; with both, the last one is the decimal point. A single comma before
-    exactly three digits groups thousands, since no currency here has three
-    decimals; a single dot there (``1.000``) is refused as ambiguous. A currency
-    word or sign before or after must be ``currency``'s own.
+    Digits of other scripts count; spaces group thousands (``1 5`` is refused).
+    Several commas (or dots) group thousands; with both, the last one is the
+    decimal point. A single comma before exactly three digits groups thousands
+    (``250,000``), since no currency here has three decimals, unless the whole part
+    is 0 (``0,500`` is a half); a single dot there (``1.000``) is refused as
+    ambiguous. A currency word or sign before or after must be ``currency``'s own.
     """
-    text = str(value).strip().translate(_AMOUNT_CHARACTERS)
+    text = " ".join(str(value).translate(_MONEY_CHARACTERS).split())
     found = _MONEY.fullmatch(text)
     if found is None:
         raise _not_an_amount(value, field_name, maximum)
+    number = found["number"]
+    if " " in number:
+        if not _SPACE_GROUPED.fullmatch(number):
+            raise _not_an_amount(value, field_name, maximum)
+        number = number.replace(" ", "")
     for typed in (found["before"], found["after"]):
         if typed and typed.lower() not in CURRENCY_WORDS.get(currency, ()):
             if any(ch.isalpha() or ch in "$€₽₴₸﷼" for ch in typed):
@@ -380,7 +407,7 @@ def parse_money(
                     currency=currency,
                 )
             raise _not_an_amount(value, field_name, maximum)
-    whole, fraction = _split_amount(found["number"], value, field_name, maximum)
+    whole, fraction = _split_amount(number, value, field_name, maximum)
     decimals = minor_unit(currency)
     if len(fraction.rstrip("0")) > decimals:
         raise PlanError(
@@ -415,7 +442,8 @@ def _split_amount(text: str, value: str, field_name: str, maximum: Decimal) -> t
         whole = text.replace(grouping, "")
     elif commas or dots:
         whole, fraction = re.split(r"[.,]", text)
-        if len(fraction) == 3 and 1 <= len(whole) <= 3:
+        # "250,000" groups thousands; "0,500" is half of one.
+        if len(fraction) == 3 and 1 <= len(whole) <= 3 and not whole.startswith("0"):
             if dots:
                 raise PlanError(
                     "invalid_amount",

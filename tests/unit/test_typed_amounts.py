@@ -32,6 +32,11 @@ UNDERSTOOD = {
     "hryvnias after": row("UAH", "1 500 грн", "1500"),
     "tenge after, in Kazakh": row("KZT", "15 000 теңге", "15000"),
     "trailing zero decimals of a currency without decimals": row("IRR", "1200.00", "1200"),
+    "a half with a decimal comma, not five hundred": row("RUB", "0,500", "0.5"),
+    "a half with a decimal point": row("RUB", "0.500", "0.5"),
+    "rials spelt with the Arabic yeh": row("IRR", "1200 ريال", "1200"),
+    "Arabic commas grouping thousands": row("IRR", "1،200،000", "1200000"),
+    "an underscore grouping thousands": row("RUB", "1_000_000", "1000000"),
 }
 
 # sentence: row(currency, typed, code)
@@ -45,6 +50,8 @@ REFUSED = {
     "one dot before three digits, a thousand or one": row("RUB", "1.000", "invalid_amount"),
     "groups of two digits": row("RUB", "1,00,000", "invalid_amount"),
     "two decimal points": row("RUB", "12.345,6.7", "invalid_amount"),
+    "a space inside a group": row("RUB", "1 5", "invalid_amount"),
+    "a space before a short group": row("RUB", "15 00", "invalid_amount"),
     "more than a quintillion": row("RUB", "1" + "0" * 19, "invalid_amount"),
     "tomans for a price in rials": row("IRR", "120000 تومان", "amount_currency"),
     "dollars for a price in roubles": row("RUB", "100 USD", "amount_currency"),

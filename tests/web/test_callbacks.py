@@ -244,6 +244,35 @@ def test_a_quote_request_with_a_mistake_is_refused_beside_the_field(
     assert count(app) == 0
 
 
+def test_a_plan_sent_with_spaces_around_it_is_the_plan_and_its_counts_are_asked(
+    make_app, form_client
+):
+    app = make_app(PORTAL_CATALOG="crystals")
+    forms = form_client(app.test_client())
+    data = {**GARANT, "plan": " garant "}
+    response = forms.submit("/callback?plan=garant&kind=quote", "/callback?lang=en", data)
+    assert response.status_code == 303
+    assert stored(app)[0].counts == {"register": 120, "store": 14}
+
+
+def test_what_the_service_refuses_after_the_form_is_said_beside_the_field(
+    make_app, form_client, page, monkeypatch
+):
+    app = make_app(PORTAL_CATALOG="crystals")
+    forms = form_client(app.test_client())
+
+    def refuse(*args, **kwargs):
+        raise services.CallbackError("counts", "a quote for garant gives the counts: register")
+
+    monkeypatch.setattr(services, "request_callback", refuse)
+    response = forms.submit("/callback?plan=garant&kind=quote", "/callback?lang=en", GARANT)
+    assert response.status_code == 422
+    assert "This is not what the request needs: check it and send the form again." in (
+        response.get_data(as_text=True)
+    )
+    assert page(response.get_data(as_text=True)).value("count_register") == "120"
+
+
 def test_persian_digits_count_registers(make_app, form_client):
     app = make_app(PORTAL_CATALOG="crystals")
     forms = form_client(app.test_client())
