@@ -172,7 +172,17 @@ def catalog_document(catalog: Catalog) -> dict:
                 "code": calendar.code,
                 "timezone": calendar.timezone,
                 "days": [WEEKDAYS[d] for d in sorted(calendar.days)],
-                "hours": f"{calendar.opens:%H:%M}-{calendar.closes:%H:%M}",
+                "hours": _hours_document(calendar.hours),
+                "weekday_hours": {
+                    WEEKDAYS[day]: _hours_document(hours) for day, hours in calendar.weekday_hours
+                },
+                "exceptions": {
+                    day.isoformat(): _hours_document(hours) if hours else "closed"
+                    for day, hours in calendar.exceptions
+                },
+                "shortened_before_holidays_minutes": int(
+                    calendar.shortened_before_holidays.total_seconds() // 60
+                ),
                 "holidays": calendar.holidays_country,
                 "description": calendar_name(calendar),
             }
@@ -297,3 +307,8 @@ def _service_document(service: Service, catalog: Catalog) -> dict:
             else None
         ),
     }
+
+
+def _hours_document(intervals) -> str:
+    """A day's intervals as a catalog file writes them: ``09:00-13:00, 14:00-18:00``."""
+    return ", ".join(f"{opens:%H:%M}-{closes:%H:%M}" for opens, closes in intervals)

@@ -301,7 +301,12 @@ def calendar_name(calendar: Calendar, in_sentence: bool = False) -> str:
     span = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
     if in_sentence and locale_code() in _LOWER_CASE_WEEKDAYS:
         span = span.lower()
-    hours = digits(f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}")
+    hours = hours_words(calendar.hours)
+    for weekday, own in calendar.weekday_hours:
+        name = str(WEEKDAY_NAMES[weekday])
+        if in_sentence and locale_code() in _LOWER_CASE_WEEKDAYS:
+            name = name.lower()
+        hours += f" ({name} {hours_words(own)})"
     city = city_name(calendar.timezone)
     if calendar.holidays_country:
         return gettext(
@@ -311,6 +316,11 @@ def calendar_name(calendar: Calendar, in_sentence: bool = False) -> str:
             city=city,
         )
     return gettext("%(days)s %(hours)s, %(city)s time", days=span, hours=hours, city=city)
+
+
+def hours_words(intervals) -> str:
+    """A day's intervals as read: ``09:00–13:00, 14:00–18:00``, in the reader's digits."""
+    return digits(", ".join(f"{opens:%H:%M}–{closes:%H:%M}" for opens, closes in intervals))
 
 
 def city_name(timezone: str) -> str:

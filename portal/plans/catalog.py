@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -101,29 +101,61 @@ class Duration:
         return timedelta(seconds=int(seconds))
 
 
+# A working day's hours: intervals in order, each opening before it closes ((09:00, 13:00), …).
+Intervals = tuple[tuple[time, time], ...]
+
+
 @dataclass(frozen=True)
 class Calendar:
-    """Working time: ``days`` (0 = Monday) from ``opens`` to ``closes`` in ``timezone``.
+    """Working time in ``timezone``: on the weekdays ``days`` (0 = Monday), the intervals
+    ``hours`` (a lunch break makes two), or the weekday's own in ``weekday_hours``.
 
     Public holidays of ``holidays_country`` (dates only) are days off; that
-    country's decreed working weekend days are working days.
+    country's decreed working weekend days are working days, on ``hours``. The
+    working day before a public holiday is shorter by ``shortened_before_holidays``
+    (Russia and Kazakhstan: one hour). ``exceptions`` give dated days their own
+    hours, ``()`` for a closure: they override everything else, shortening included.
+
+    Tuples, not mappings, so that a calendar is hashable and its index can be cached.
     """
 
     code: str
     timezone: str
     days: frozenset[int]
-    opens: time
-    closes: time
+    hours: Intervals
     holidays_country: str | None = None
     holidays_subdivision: str | None = None
+    weekday_hours: tuple[tuple[int, Intervals], ...] = ()
+    exceptions: tuple[tuple[date, Intervals], ...] = ()
+    shortened_before_holidays: timedelta = timedelta(0)
+
+    @property
+    def opens(self) -> time:
+        """The regular day's opening time."""
+        return self.hours[0][0]
+
+    @property
+    def closes(self) -> time:
+        """The regular day's closing time."""
+        return self.hours[-1][1]
 
     @property
     def working_day(self) -> timedelta:
-        """Length of one working day (09:00-18:00 gives 9 hours)."""
-        return timedelta(
-            hours=self.closes.hour - self.opens.hour,
-            minutes=self.closes.minute - self.opens.minute,
-        )
+        """The nominal working day: the length of the regular day's intervals (09:00-13:00 and
+        14:00-18:00 give 8 hours). ``N working days`` are N times it, in working time."""
+        return interval_length(self.hours)
+
+    def hours_on_weekday(self, weekday: int) -> Intervals:
+        """The intervals of a regular ``weekday`` (the weekday's own, else ``hours``)."""
+        return dict(self.weekday_hours).get(weekday, self.hours)
+
+
+def interval_length(intervals: Intervals) -> timedelta:
+    """The working time of a day's intervals."""
+    total = timedelta(0)
+    for opens, closes in intervals:
+        total += datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+    return total
 
 
 @dataclass(frozen=True)

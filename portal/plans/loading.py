@@ -12,7 +12,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -33,6 +33,7 @@ from portal.plans.catalog import (
     Feature,
     FeatureValue,
     Fee,
+    Intervals,
     LocalizedText,
     Plan,
     PlanSla,
@@ -41,6 +42,7 @@ from portal.plans.catalog import (
     SlaTarget,
     TermOffer,
     Unit,
+    interval_length,
 )
 from portal.plans.errors import PlanError
 from portal.plans.money import MINOR_UNITS, minor_unit, round_money
@@ -89,6 +91,7 @@ MAX_NUMBER = Decimal(10) ** 15
 MAX_DURATION = Decimal(1000)  # of any duration unit: 1000 working days is four years
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WEBSITE = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(/\S*)?$")
 MAX_VAT_RATE = Decimal(50)
@@ -569,15 +572,28 @@ class _CatalogReader:
         days = node.raw("days")
         if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
             raise node.error("days", f"must be a list of {', '.join(WEEKDAYS)}")
-        hours = node.string("hours")
-        match = _HOURS.fullmatch(hours)
-        try:
-            opens = time(int(match[1]), int(match[2])) if match else None
-            closes = time(int(match[3]), int(match[4])) if match else None
-        except ValueError:
-            opens = closes = None
-        if opens is None or closes is None or opens >= closes:
-            raise node.error("hours", f"'{hours}' must be HH:MM-HH:MM with opening before closing")
+        weekdays = frozenset(WEEKDAYS.index(d) for d in days)
+        hours = self.intervals(node, "hours", node.string("hours"))
+        weekday_hours = []
+        weekday_node = node.child("weekday_hours", required=False)
+        for name, value in (weekday_node.data if weekday_node else {}).items():
+            if name not in WEEKDAYS:
+                raise weekday_node.error(name, f"must be one of {', '.join(WEEKDAYS)}")
+            if WEEKDAYS.index(name) not in weekdays:
+                raise weekday_node.error(name, "is not among the calendar's days")
+            weekday_hours.append((WEEKDAYS.index(name), self.intervals(weekday_node, name, value)))
+        exceptions = []
+        exceptions_node = node.child("exceptions", required=False)
+        for key, value in (exceptions_node.data if exceptions_node else {}).items():
+            try:
+                day = date.fromisoformat(key) if _DAY.fullmatch(key) else None
+            except ValueError:
+                day = None
+            if day is None:
+                raise exceptions_node.error(key, "a dated exception is YYYY-MM-DD")
+            closed = value == "closed"
+            hours_of_day = () if closed else self.intervals(exceptions_node, key, value)
+            exceptions.append((day, hours_of_day))
         country = node.string("holidays", None)
         subdivision = node.string("subdivision", None)
         if country is not None:
@@ -588,15 +604,52 @@ class _CatalogReader:
                 raise node.error("subdivision", f"{country} has no subdivision '{subdivision}'")
         elif subdivision is not None:
             raise node.error("subdivision", "a subdivision needs a holidays country")
+        shortened = timedelta(0)
+        if node.has("shortened_before_holidays"):
+            if country is None:
+                raise node.error("shortened_before_holidays", "needs a holidays country")
+            upper, _ = self.duration(
+                node, "shortened_before_holidays", node.raw("shortened_before_holidays")
+            )
+            if upper.working or upper.unit == "days":
+                raise node.error("shortened_before_holidays", "is given in minutes or hours")
+            shortened = upper.timedelta()
+            if shortened >= interval_length(hours):
+                raise node.error(
+                    "shortened_before_holidays", "must be shorter than the working day"
+                )
         return Calendar(
             code=code,
             timezone=self.timezone(node, "timezone", default_timezone),
-            days=frozenset(WEEKDAYS.index(d) for d in days),
-            opens=opens,
-            closes=closes,
+            days=weekdays,
+            hours=hours,
             holidays_country=country,
             holidays_subdivision=subdivision,
+            weekday_hours=tuple(sorted(weekday_hours)),
+            exceptions=tuple(sorted(exceptions)),
+            shortened_before_holidays=shortened,
         )
+
+    def intervals(self, node: _Node, key: str, value: Any) -> Intervals:
+        """``"09:00-13:00, 14:00-18:00"``: a day's intervals, in order, none overlapping."""
+        if not isinstance(value, str):
+            raise node.error(key, "must be hours such as '09:00-13:00, 14:00-18:00'")
+        intervals = []
+        for part in value.split(","):
+            match = _HOURS.fullmatch(part.strip())
+            try:
+                opens = time(int(match[1]), int(match[2])) if match else None
+                closes = time(int(match[3]), int(match[4])) if match else None
+            except ValueError:
+                opens = closes = None
+            if opens is None or closes is None or opens >= closes:
+                raise node.error(
+                    key, f"'{part.strip()}' must be HH:MM-HH:MM with opening before closing"
+                )
+            if intervals and opens < intervals[-1][1]:
+                raise node.error(key, f"'{value}': intervals must be in order and not overlap")
+            intervals.append((opens, closes))
+        return tuple(intervals)
 
     def duration(self, node: _Node, key: str, value: Any, ranges: bool = False) -> tuple:
         """A ``{hours = 4}``-style table: (upper, lower or None)."""
@@ -614,12 +667,14 @@ class _CatalogReader:
                 raise node.error(where, "a range needs 0 < from < to")
             if upper > MAX_DURATION:
                 raise node.error(where, f"must be at most {MAX_DURATION}")
+            _at_least_a_second(node, where, Duration(lower, unit))
             return Duration(upper, unit), Duration(lower, unit)
         amount = node.to_decimal(where, amount)
         if amount <= 0:
             raise node.error(where, "must be more than 0")
         if amount > MAX_DURATION:
             raise node.error(where, f"must be at most {MAX_DURATION}")
+        _at_least_a_second(node, where, Duration(amount, unit))
         return Duration(amount, unit), None
 
     def plan(self, code: str, node: _Node, context: Mapping[str, Mapping]) -> Plan:
@@ -714,6 +769,9 @@ class _CatalogReader:
             upper, lower = self.duration(sla_node, key, value, ranges=True)
             if upper.working and calendar is None:
                 raise sla_node.error(key, "working time needs the plan's calendar")
+            if upper.unit == "working_days":
+                working_day = context["calendars"][calendar].working_day
+                _at_least_a_second(sla_node, f"{key}.{upper.unit}", lower or upper, working_day)
             sla[key] = PlanSla(key, upper, lower)
 
         default_term = self.plan_term(node, terms) if node.has("default_term") else None
@@ -892,6 +950,17 @@ def _digits_only(value: str, count: int) -> str:
     if not (compact.isdigit() and len(compact) == count):
         raise ValueError(f"must be {count} digits")
     return compact
+
+
+def _at_least_a_second(
+    node: _Node, where: str, duration: Duration, working_day: timedelta | None = None
+) -> None:
+    """Refuse a span under one second, which no clock can count: ``{minutes = 0.001}``.
+    Working days are checked once their calendar's working day is known."""
+    if duration.unit == "working_days" and working_day is None:
+        return
+    if duration.timedelta(working_day) < timedelta(seconds=1):
+        raise node.error(where, "is under one second")
 
 
 def _frozen(mapping: dict) -> Mapping:

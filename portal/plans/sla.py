@@ -1,11 +1,14 @@
 """SLA clocks: when a target falls due, on the 24/7 clock or in a calendar's working time.
 
-Working time is wall-clock time between opening and closing on working days in
-the calendar's time zone. Days off are the weekdays outside the calendar and
-the public holidays of its country (dates only, from the ``holidays`` package);
-a weekend day that country decreed a working day is a working day. Whole
-working days are skipped at once through a per-year index of working days, so
-a 30-working-day target costs about as much as a 1-hour one.
+Working time is wall-clock time inside a working day's intervals (09:00-13:00 and
+14:00-18:00 around a lunch break) in the calendar's time zone. Days off are the
+weekdays outside the calendar and the public holidays of its country (dates
+only, from the ``holidays`` package); a weekend day that country decreed a
+working day is a working day. Weekdays may have hours of their own, dated
+exceptions override everything (a closure, an extra day, other hours), and the
+day before a public holiday may be shortened (Russia, Kazakhstan: one hour).
+Whole days are skipped at once through a per-year running total of working
+time, so a 30-working-day target costs about as much as a 1-hour one.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import holidays as holidays_data
 
-from portal.plans.catalog import Calendar, Catalog, Duration
+from portal.plans.catalog import Calendar, Catalog, Duration, Intervals, interval_length
 from portal.plans.errors import PlanError
 
 # How far a search for the next working day may look before the calendar is called broken.
 _YEARS_AHEAD = 5
+# Working time is counted in microseconds: an opened time keeps its own.
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -114,51 +119,39 @@ def add_working_time(calendar: Calendar, opened: datetime, span: timedelta) -> d
     """``opened`` plus ``span`` of working time on ``calendar``, aware, in its time zone.
 
     Time outside working hours does not count: work opened at night starts at
-    the next opening. A span that ends exactly at a closing time ends there,
-    not at the next opening. Seconds are kept.
+    the next opening, work opened at lunch after the break. A span that ends
+    exactly at a closing time ends there, not at the next opening. Seconds are
+    kept. Whole days are skipped through the year's running total of working
+    time, so a 30-working-day target costs about as much as a 1-hour one.
     """
     if span <= timedelta(0):
         raise ValueError("a working-time span must be positive")
     zone = zoneinfo.ZoneInfo(calendar.timezone)
     local = opened.astimezone(zone).replace(tzinfo=None)
     day = local.date()
-    opens = datetime.combine(day, calendar.opens)
-    closes = datetime.combine(day, calendar.closes)
-    if is_working_day(calendar, day) and local < closes:
-        start = max(local, opens)
-    else:
-        day = nth_working_day(calendar, day, 1)
-        start = datetime.combine(day, calendar.opens)
-    left_today = datetime.combine(day, calendar.closes) - start
-    if span <= left_today:
-        return _localize(start + span, zone)
-    whole_days, rest = divmod(span - left_today, calendar.working_day)
-    if not rest:
-        # The span uses up its last day exactly: it ends at that day's closing time.
-        whole_days, rest = whole_days - 1, calendar.working_day
-    day = nth_working_day(calendar, day, whole_days + 1)
-    return _localize(datetime.combine(day, calendar.opens) + rest, zone)
-
-
-def _localize(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
-    return wall.replace(tzinfo=zone)
-
-
-def is_working_day(calendar: Calendar, day: date) -> bool:
-    return day.toordinal() in _working_days(calendar, day.year)[1]
-
-
-def nth_working_day(calendar: Calendar, day: date, n: int) -> date:
-    """The ``n``-th working day after ``day`` (n >= 1), jumping whole years of the index."""
-    year = day.year
-    ordinals, _ = _working_days(calendar, year)
-    index = bisect.bisect_right(ordinals, day.toordinal()) + n - 1
-    for _ in range(n // 200 + _YEARS_AHEAD):
-        if index < len(ordinals):
-            return date.fromordinal(ordinals[index])
-        index -= len(ordinals)
-        year += 1
-        ordinals, _ = _working_days(calendar, year)
+    left = span
+    for opens, closes in day_hours(calendar, day):
+        start, end = max(datetime.combine(day, opens), local), datetime.combine(day, closes)
+        if start >= end:
+            continue
+        if left <= end - start:
+            return _localize(start + left, zone)
+        left -= end - start
+    # The rest from the next day on: find the day whose running total reaches it.
+    # A year past 9999 raises ValueError, which the callers turn into "too far".
+    wanted = left // _TICK
+    year, ordinal, idle_years = day.year, day.toordinal() + 1, 0
+    while idle_years <= _YEARS_AHEAD:
+        index = _year_index(calendar, year)
+        position = bisect.bisect_left(index.ordinals, ordinal)
+        before = index.totals[position - 1] if position else 0
+        if before + wanted <= index.total:
+            found = bisect.bisect_left(index.totals, before + wanted)
+            into = before + wanted - (index.totals[found - 1] if found else 0)
+            return _localize(_into_day(calendar, index.ordinals[found], into), zone)
+        wanted -= index.total - before
+        idle_years = idle_years + 1 if index.total == before else 0
+        year, ordinal = year + 1, date(year + 1, 1, 1).toordinal()
     raise PlanError(
         "calendar_without_working_days",
         "Calendar '{calendar}' has no working days ahead",
@@ -167,18 +160,133 @@ def nth_working_day(calendar: Calendar, day: date, n: int) -> date:
     )
 
 
-@functools.lru_cache(maxsize=512)
-def _working_days(calendar: Calendar, year: int) -> tuple[tuple[int, ...], frozenset[int]]:
-    """The working days of ``year`` as sorted ordinals and as a set."""
-    days_off, decreed = _public_days(calendar.holidays_country, calendar.holidays_subdivision, year)
-    first = date(year, 1, 1).toordinal()
-    last = date(year, 12, 31).toordinal()
-    ordinals = tuple(
-        o
-        for o in range(first, last + 1)
-        if (date.fromordinal(o).weekday() in calendar.days and o not in days_off) or o in decreed
+def _into_day(calendar: Calendar, ordinal: int, into: int) -> datetime:
+    """The moment ``into`` ticks of working time into a day (0 < into <= its total): at an
+    interval's closing time when it uses that interval up."""
+    day = date.fromordinal(ordinal)
+    for opens, closes in day_hours(calendar, day):
+        start, end = datetime.combine(day, opens), datetime.combine(day, closes)
+        length = (end - start) // _TICK
+        if into <= length:
+            return start + into * _TICK
+        into -= length
+    raise AssertionError("a day's running total counts its own intervals")  # pragma: no cover
+
+
+def _localize(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+    """A wall-clock time of ``zone`` as a real moment there. A time the clocks skip (a
+    spring-forward gap) comes out as the moment it would be, with the offset the zone has
+    then (02:30 in a gap from 02:00 to 03:00 is 03:30), never with an offset that does not
+    exist at that moment."""
+    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
+
+
+def day_hours(calendar: Calendar, day: date) -> Intervals:
+    """The working intervals of ``day`` on ``calendar``: its dated exception, else nothing on
+    a day off, else the weekday's hours (a decreed working weekend day: the regular ones),
+    shortened on the day before a public holiday."""
+    exceptions = dict(calendar.exceptions)
+    if day in exceptions:
+        return exceptions[day]
+    days_off, decreed = _public_days(
+        calendar.holidays_country, calendar.holidays_subdivision, day.year
     )
-    return ordinals, frozenset(ordinals)
+    ordinal = day.toordinal()
+    if ordinal in decreed:
+        hours = calendar.hours
+    elif day.weekday() in calendar.days and ordinal not in days_off:
+        hours = calendar.hours_on_weekday(day.weekday())
+    else:
+        return ()
+    if calendar.shortened_before_holidays and _is_public_holiday(calendar, day + timedelta(1)):
+        hours = _shortened(hours, calendar.shortened_before_holidays)
+    return hours
+
+
+def _is_public_holiday(calendar: Calendar, day: date) -> bool:
+    """A public holiday itself, the day the shortening rule looks at: not a day off moved
+    to another date for it (observed) nor one a decree swapped with a weekend day."""
+    holidays_of_year = _holidays(calendar.holidays_country, calendar.holidays_subdivision, day.year)
+    return day.toordinal() in holidays_of_year
+
+
+@functools.lru_cache(maxsize=256)
+def _holidays(country: str | None, subdivision: str | None, year: int) -> frozenset[int]:
+    if country is None:
+        return frozenset()
+    # In the country's own language, the one its label of a swapped day off is written in.
+    language = holidays_data.country_holidays(country).default_language
+    data = holidays_data.country_holidays(
+        country, subdiv=subdivision, years=year, observed=False, language=language
+    )
+    label = getattr(data, "substituted_label", None)
+    swapped = label.split("%s")[0] if label else None
+    return frozenset(
+        day.toordinal()
+        for day, names in data.items()
+        if not swapped or not all(name.startswith(swapped) for name in names.split("; "))
+    )
+
+
+def _shortened(hours: Intervals, by: timedelta) -> Intervals:
+    """``hours`` less ``by`` at the end of the day: the last interval closes earlier (and
+    goes, with the time left taken from the one before, when it is shorter)."""
+    kept = list(hours)
+    while kept and by > timedelta(0):
+        opens, closes = kept.pop()
+        length = datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+        if length > by:
+            kept.append((opens, (datetime.combine(date.min, closes) - by).time()))
+        by -= min(by, length)
+    return tuple(kept)
+
+
+def is_working_day(calendar: Calendar, day: date) -> bool:
+    return bool(day_hours(calendar, day))
+
+
+def nth_working_day(calendar: Calendar, day: date, n: int) -> date:
+    """The ``n``-th working day after ``day`` (n >= 1), jumping whole years of the index."""
+    year = day.year
+    ordinals = _year_index(calendar, year).ordinals
+    index = bisect.bisect_right(ordinals, day.toordinal()) + n - 1
+    for _ in range(n // 200 + _YEARS_AHEAD):
+        if index < len(ordinals):
+            return date.fromordinal(ordinals[index])
+        index -= len(ordinals)
+        year += 1
+        ordinals = _year_index(calendar, year).ordinals
+    raise PlanError(
+        "calendar_without_working_days",
+        "Calendar '{calendar}' has no working days ahead",
+        None,
+        calendar=calendar.code,
+    )
+
+
+@dataclass(frozen=True)
+class _YearIndex:
+    """A year's working days (ordinals, in order) and the running total of working time,
+    in ticks, through each of them: ``totals[i]`` counts days ``0..i``."""
+
+    ordinals: tuple[int, ...]
+    totals: tuple[int, ...]
+
+    @property
+    def total(self) -> int:
+        return self.totals[-1] if self.totals else 0
+
+
+@functools.lru_cache(maxsize=512)
+def _year_index(calendar: Calendar, year: int) -> _YearIndex:
+    ordinals, totals, running = [], [], 0
+    for ordinal in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
+        length = interval_length(day_hours(calendar, date.fromordinal(ordinal))) // _TICK
+        if length:
+            running += length
+            ordinals.append(ordinal)
+            totals.append(running)
+    return _YearIndex(tuple(ordinals), tuple(totals))
 
 
 @functools.lru_cache(maxsize=256)

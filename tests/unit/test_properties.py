@@ -173,6 +173,7 @@ class ReferenceCalendar:
     opens: time
     closes: time
     country: str
+    shortened: timedelta = timedelta(0)  # on the working day before a public holiday
 
     @property
     def day_length(self):
@@ -185,8 +186,12 @@ SAT_WED = frozenset({5, 6, 0, 1, 2})
 # The calendars of REFERENCE-TARIFFS.md, by (catalog, calendar code).
 REFERENCE_CALENDARS = {
     ("kbs", "office"): ReferenceCalendar("Europe/Kyiv", MON_FRI, time(9), time(18), "UA"),
-    ("iiko", "contract"): ReferenceCalendar("Asia/Omsk", MON_FRI, time(9), time(18), "RU"),
-    ("iiko", "one-off"): ReferenceCalendar("Asia/Omsk", MON_FRI, time(10), time(17), "RU"),
+    ("iiko", "contract"): ReferenceCalendar(
+        "Asia/Omsk", MON_FRI, time(9), time(18), "RU", timedelta(hours=1)
+    ),
+    ("iiko", "one-off"): ReferenceCalendar(
+        "Asia/Omsk", MON_FRI, time(10), time(17), "RU", timedelta(hours=1)
+    ),
     ("iotex", "office"): ReferenceCalendar("Asia/Tehran", SAT_WED, time(9), time(17), "IR"),
 }
 
@@ -202,6 +207,21 @@ def is_working(ref, day):
     return day in decreed or (day.weekday() in ref.weekdays and day not in days_off)
 
 
+# The public holidays of the Russian Labour Code, article 112, as (month, day): the working
+# day before one is an hour shorter (article 95). Written out here, not read from `holidays`.
+RUSSIAN_HOLIDAYS = frozenset(
+    {(1, d) for d in range(1, 9)} | {(2, 23), (3, 8), (5, 1), (5, 9), (6, 12), (11, 4)}
+)
+
+
+def closes_on(ref, day):
+    """The closing time of a working ``day``: an hour early before a Russian holiday."""
+    following = day + timedelta(days=1)
+    if ref.shortened and (following.month, following.day) in RUSSIAN_HOLIDAYS:
+        return (datetime.combine(day, ref.closes) - ref.shortened).time()
+    return ref.closes
+
+
 def slow_add(ref, opened, span):
     """``opened`` + ``span`` of working time, walking one calendar day at a time."""
     zone = ZoneInfo(ref.zone)
@@ -210,7 +230,7 @@ def slow_add(ref, opened, span):
     while True:
         if is_working(ref, day):
             start = max(local, datetime.combine(day, ref.opens))
-            closes = datetime.combine(day, ref.closes)
+            closes = datetime.combine(day, closes_on(ref, day))
             if start < closes:
                 if left <= closes - start:
                     return (start + left).replace(tzinfo=zone)
@@ -227,7 +247,7 @@ def slow_working_time_between(ref, first, last):
     while day <= b.date():
         if is_working(ref, day):
             start = max(a, datetime.combine(day, ref.opens))
-            end = min(b, datetime.combine(day, ref.closes))
+            end = min(b, datetime.combine(day, closes_on(ref, day)))
             total += max(end - start, timedelta(0))
         day += timedelta(days=1)
     return total
@@ -235,7 +255,8 @@ def slow_working_time_between(ref, first, last):
 
 def in_working_time_or_at_closing(ref, moment):
     local = moment.astimezone(ZoneInfo(ref.zone))
-    return is_working(ref, local.date()) and ref.opens < local.time() <= ref.closes
+    day = local.date()
+    return is_working(ref, day) and ref.opens < local.time() <= closes_on(ref, day)
 
 
 @pytest.mark.parametrize(
@@ -257,6 +278,7 @@ def test_the_bundled_calendars_are_those_of_the_reference(catalog_name, code):
     )
     assert engine.holidays_country == ref.country
     assert engine.working_day == ref.day_length
+    assert engine.shortened_before_holidays == ref.shortened
 
 
 TARGETS = [
