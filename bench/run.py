@@ -123,9 +123,9 @@ from portal.plans import (  # noqa: E402  (the repository root must be on sys.pa
     parse_quote_request,
     quote,
 )
-from portal.plans.catalog import Calendar  # noqa: E402
+from portal.plans.catalog import Calendar, interval_length  # noqa: E402
 from portal.plans.loading import bundled_catalog_path  # noqa: E402
-from portal.plans.sla import add_working_time, nth_working_day  # noqa: E402
+from portal.plans.sla import add_working_time, day_hours, nth_working_day  # noqa: E402
 
 # The date the quotes are asked on (as in the tests): renewals from 2026-12-31 start in 2027.
 TODAY = date(2026, 11, 22)
@@ -347,6 +347,14 @@ def opened_times(count: int) -> list[datetime]:
     return [start + timedelta(seconds=rng.randrange(seconds)) for _ in range(count)]
 
 
+def is_shortened(calendar: Calendar, day: date) -> bool:
+    """A working day the engine shortens before a public holiday (Russia: an hour)."""
+    hours = day_hours(calendar, day)
+    return bool(hours) and interval_length(hours) < interval_length(
+        calendar.hours_on_weekday(day.weekday())
+    )
+
+
 @dataclass
 class Peers:
     """The two public peers set up for one calendar, with the same holiday dates as the engine."""
@@ -562,7 +570,12 @@ def cross_check(
         # From the opened day to the latest of the three answers (pandas may roll past one).
         last = max(engine, by_pandas, by_business).date()
         window = {wall.date() + timedelta(days=i) for i in range((last - wall.date()).days + 1)}
-        cause = "decreed working day in the span" if window & set(peers.decreed) else "?"
+        if window & set(peers.decreed):
+            cause = "decreed working day in the span"
+        elif any(is_shortened(calendar, day) for day in window):
+            cause = "shortened pre-holiday day in the span"
+        else:
+            cause = "?"
         disagreements.append(
             {
                 "opened": o.isoformat(),
@@ -810,10 +823,14 @@ def check_line(check: dict) -> str:
         notes.append(
             f"{check['pandas_rolled_to_next_opening']} end at closing time (pandas: next opening)"
         )
-    decreed = sum(1 for d in check["disagreements"] if d["likely_cause"] != "?")
+    causes = [d["likely_cause"] for d in check["disagreements"]]
+    decreed = causes.count("decreed working day in the span")
     if decreed:
         notes.append(f"{decreed} differ by a decreed working weekend day the peers cannot model")
-    unexplained = len(check["disagreements"]) - decreed
+    shortened = causes.count("shortened pre-holiday day in the span")
+    if shortened:
+        notes.append(f"{shortened} differ by a shortened pre-holiday day the peers cannot model")
+    unexplained = causes.count("?")
     if unexplained:
         notes.append(f"{unexplained} UNEXPLAINED")
     if notes:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -128,6 +129,26 @@ class Calendar:
     weekday_hours: tuple[tuple[int, Intervals], ...] = ()
     exceptions: tuple[tuple[date, Intervals], ...] = ()
     shortened_before_holidays: timedelta = timedelta(0)
+
+    def __hash__(self) -> int:
+        # Worked out once: a calendar keys the engine's caches on every deadline asked.
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash(
+            (
+                self.code,
+                self.timezone,
+                self.days,
+                self.hours,
+                self.holidays_country,
+                self.holidays_subdivision,
+                self.weekday_hours,
+                self.exceptions,
+                self.shortened_before_holidays,
+            )
+        )
 
     @property
     def opens(self) -> time:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import zoneinfo
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -98,6 +99,170 @@ def due_at(catalog: Catalog, plan_code: str, target_code: str, opened: datetime)
         expected=expected,
         calendar=calendar,
     )
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A time a ticket waited for its client: its clocks stood still. ``end`` is None while
+    it still waits."""
+
+    start: datetime
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A target's clock on a ticket at ``now``.
+
+    ``state`` is ``running``, ``paused`` (waiting for the client since
+    ``paused_since``), ``met`` (at ``met_at``, in time) or ``breached`` (past ``due``
+    unmet, or met late). ``due`` moves by the time paused; while paused it is the due
+    time were the ticket answered now. ``used`` is the time counted so far (until
+    met, paused or now), of ``span``, the target's time.
+    """
+
+    target: str
+    clock: str
+    state: str
+    due: datetime
+    span: timedelta
+    used: timedelta
+    met_at: datetime | None = None
+    paused_since: datetime | None = None
+
+    @property
+    def used_share(self) -> float:
+        """How much of the target's time is used, from 0 (capped at 1 for the bar)."""
+        return min(1.0, self.used / self.span)
+
+
+def ticket_clock(
+    catalog: Catalog,
+    plan_code: str,
+    target_code: str,
+    opened: datetime,
+    pauses: Iterable[Pause],
+    met_at: datetime | None,
+    now: datetime,
+) -> Clock:
+    """The clock of ``target_code`` for a ticket of ``plan_code`` opened at ``opened``, with
+    its ``pauses`` (in any order; an open one last), met at ``met_at`` or not yet, at ``now``.
+
+    Every clock pauses while the ticket waits, 24/7 ones too; the due time moves by the
+    time paused, counted as the clock counts (working time on a calendar). A pause after
+    the target was met, or after it fell due, holds nothing back.
+    """
+    answer = due_at(catalog, plan_code, target_code, opened)
+    promise = catalog.plans[plan_code].sla[target_code]
+    calendar = answer.calendar
+    span = promise.upper.timedelta(calendar.working_day if calendar else None)
+    zone = zoneinfo.ZoneInfo(calendar.timezone if calendar else catalog.timezone)
+    until = met_at or now
+    held, waiting = [], None
+    for pause in sorted(pauses, key=_start):
+        if pause.start >= until:
+            continue
+        if pause.end is None or pause.end > until:
+            waiting = pause.start  # the clock stands still from here to ``until``
+            if met_at is None:
+                held.append(Pause(pause.start, until))
+            continue
+        if pause.end > opened:
+            held.append(pause if pause.start >= opened else Pause(opened, pause.end))
+    # The past pauses (all but one still open) are counted once and kept: the sweep looks
+    # at the same tickets again and again. The open one ends "now", new at every look.
+    done = tuple(held[:-1] if waiting is not None and met_at is None else held)
+    marks = [*_pause_marks(calendar, opened, done)]
+    marks += [_mark(calendar, opened, pause) for pause in held[len(done) :]]
+    extra = timedelta(0)
+    for reached, length in marks:
+        if reached - extra >= span:
+            break  # the target fell due before this pause: it held nothing back
+        extra += length
+    due = _advance(calendar, opened, span + extra, zone)
+    if min(until, due) == due:
+        used = span
+    else:
+        used = max(timedelta(0), _raw_length(calendar, opened, until) - extra)
+    if met_at is not None:
+        state = "met" if met_at <= due else "breached"
+    elif waiting is not None and now < due:
+        state = "paused"
+    else:
+        state = "breached" if now >= due else "running"
+    return Clock(
+        target=target_code,
+        clock=promise.clock,
+        state=state,
+        due=due,
+        span=span,
+        used=used,
+        met_at=met_at,
+        paused_since=waiting if state == "paused" else None,
+    )
+
+
+def _start(pause: Pause) -> datetime:
+    return pause.start
+
+
+@functools.lru_cache(maxsize=4096)
+def _pause_marks(
+    calendar: Calendar | None, opened: datetime, pauses: tuple[Pause, ...]
+) -> tuple[tuple[timedelta, timedelta], ...]:
+    """For each of a ticket's past pauses (in order): the clock's time from ``opened`` to
+    its start, the earlier pauses included, and its own length."""
+    return tuple(_mark(calendar, opened, pause) for pause in pauses)
+
+
+def _mark(calendar: Calendar | None, opened: datetime, pause: Pause) -> tuple[timedelta, timedelta]:
+    return (
+        _raw_length(calendar, opened, pause.start),
+        _raw_length(calendar, pause.start, pause.end),
+    )
+
+
+def _advance(
+    calendar: Calendar | None, opened: datetime, span: timedelta, zone: zoneinfo.ZoneInfo
+) -> datetime:
+    if calendar is None:
+        return (opened.astimezone(UTC) + span).astimezone(zone)
+    return add_working_time(calendar, opened, span)
+
+
+def _raw_length(calendar: Calendar | None, start: datetime, end: datetime) -> timedelta:
+    """The clock's time from ``start`` to ``end``: elapsed, or working time on ``calendar``."""
+    if end <= start:
+        return timedelta(0)
+    if calendar is None:
+        return end - start
+    return working_time_between(calendar, start, end)
+
+
+def working_time_between(calendar: Calendar, start: datetime, end: datetime) -> timedelta:
+    """The working time on ``calendar`` from ``start`` to ``end`` (aware; 0 if not after)."""
+    if end <= start:
+        return timedelta(0)
+    zone = zoneinfo.ZoneInfo(calendar.timezone)
+    first = start.astimezone(zone).replace(tzinfo=None)
+    last = end.astimezone(zone).replace(tzinfo=None)
+    ticks = _position(calendar, last) - _position(calendar, first)
+    for year in range(first.year, last.year):
+        ticks += _year_index(calendar, year).total
+    return ticks * _TICK
+
+
+def _position(calendar: Calendar, local: datetime) -> int:
+    """Working ticks of ``local``'s year before the wall-clock moment ``local``."""
+    index = _year_index(calendar, local.year)
+    day = local.date()
+    position = bisect.bisect_left(index.ordinals, day.toordinal())
+    ticks = index.totals[position - 1] if position else 0
+    for opens, closes in day_hours(calendar, day):
+        start, end = datetime.combine(day, opens), datetime.combine(day, closes)
+        if local > start:
+            ticks += (min(local, end) - start) // _TICK
+    return ticks
 
 
 def callback_due(catalog: Catalog, requested: datetime) -> datetime | None:
