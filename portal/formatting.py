@@ -74,7 +74,7 @@ def typed_date(value: date, locale: str) -> str:
 
 def date_hint(locale: str) -> str:
     """How a date is typed in ``locale``, for a field's placeholder."""
-    return {"fa": "۱۴۰۵/۰۹/۲۰", "uk": "ДД.ММ.РРРР", "ru": "ДД.ММ.ГГГГ", "kk": "КК.АА.ЖЖЖЖ"}.get(
+    return {"fa": "سال/ماه/روز", "uk": "ДД.ММ.РРРР", "ru": "ДД.ММ.ГГГГ", "kk": "КК.АА.ЖЖЖЖ"}.get(
         locale, "YYYY-MM-DD"
     )
 
@@ -139,7 +139,10 @@ def city(timezone: str, locale: str) -> str:
         name = key and zones.get(key, {}).get("city")
         if name:
             return name
-    return get_timezone_location(ZoneInfo(timezone), locale=_locale(locale), return_city=True)
+    name = get_timezone_location(ZoneInfo(timezone), locale=_locale(locale), return_city=True)
+    # Without a name in the locale, Babel gives the zone's path ("Argentina/Buenos Aires"):
+    # the city is its last part.
+    return name.rsplit("/", 1)[-1]
 
 
 @functools.cache
@@ -150,7 +153,8 @@ def zone_countries() -> dict[str, str]:
         zone: country
         for country, zones in get_global("territory_zones").items()
         for zone in zones
-        if is_known_zone(zone)
+        # Fixed offsets (Etc/GMT+12) are no place anyone lives in; UTC is offered on its own.
+        if not zone.startswith("Etc/") and is_known_zone(zone)
     }
 
 

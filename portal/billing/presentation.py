@@ -223,7 +223,9 @@ def pdf_document(document: Document, locale: str) -> PdfDocument:
         missing = bank_details_missing(catalog) if document.kind == "invoice" else None
         if missing:
             notes.append(missing)
-        if document.kind == "invoice":
+        if document.kind == "invoice" and document.status == "open":
+            # How to pay, and what happens otherwise: only while there is something to pay
+            # (a paid, void or expired invoice carries its stamp instead).
             notes.append(
                 _("Please state %(number)s as the payment reference.", number=document.number)
             )

@@ -306,7 +306,8 @@ def test_the_iiko_confirmation_promises_monday_9_15_omsk_time(make_app, form_cli
     html = forms.client.get(f"{response.location}?lang=en").get_data(as_text=True)
     assert "A manager will call you back by" in html
     assert ">23 November 2026, 09:15</time>, Omsk time." in html
-    assert 'We will call <bdi dir="ltr">+7 381 259-49-52</bdi>.' in html  # for the client to check
+    # The number for the client to check, read out in one piece:
+    assert 'We will call <bdi dir="ltr" class="phone-number">+7 381 259-49-52</bdi>.' in html
 
 
 def test_a_persian_confirmation_gives_the_due_time_in_the_jalali_calendar(make_app, form_client):

@@ -299,6 +299,22 @@ def test_an_invoice_is_numbered_mailed_with_its_pdf_and_paid_by_staff(
     assert order.status == "fulfilled"
 
 
+def test_a_paid_invoice_is_stamped_paid_and_asks_for_no_payment(app, forms, acme, staff):
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in(acme.owner.email)
+    place(forms, plan="optima", term="7m")
+    (order,) = only(app, Order)
+    invoice = pay_by_invoice(forms, app, order.id)
+    before = pdf_text(forms, invoice.id)
+    assert "Please state INV-000001 as the payment reference." in before
+    assert "this invoice expires and the order is cancelled" in before
+
+    mark_paid(app, invoice.id, staff.id)
+    after = pdf_text(forms, invoice.id)
+    assert "PAID" in after
+    assert "payment reference" not in after and "expires" not in after
+
+
 def test_asking_for_the_invoice_again_mails_it_once(app, forms, acme, staff, mails):
     forms.client.set_cookie("lang", "en")
     forms.sign_in(acme.owner.email)
