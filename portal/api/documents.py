@@ -193,6 +193,8 @@ def catalog_document(catalog: Catalog) -> dict:
                 "code": target.code,
                 "name": text(target.name, catalog),
                 "description": text(target.description, catalog),
+                "applies": target.applies,
+                "met_by": target.met_by,
             }
             for target in catalog.sla_targets.values()
         ],

@@ -231,11 +231,20 @@ class FeatureValue:
 
 @dataclass(frozen=True)
 class SlaTarget:
-    """The definition of an SLA target code shared by the plans of a catalog."""
+    """The definition of an SLA target code shared by the plans of a catalog.
+
+    ``applies``: on ``every-ticket`` (KBS's reaction), on the one the client
+    ``claimed`` when filing (iiko's error types), or once staff confirm a defect
+    (``confirmed-defect``: Crystals' fix date). ``met_by``: the first public staff
+    reply (``first-reply``), the ticket resolved (``resolution``), or the fix date
+    recorded (``fix-date``).
+    """
 
     code: str
     name: LocalizedText
     description: LocalizedText | None = None
+    applies: str = "claimed"
+    met_by: str = "resolution"
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ PLAN_PRICING = (
 )
 _TERMLESS = ("per-request", "included")
 SERVICE_PRICING = ("hourly", "fixed")
+TARGET_APPLIES = ("every-ticket", "claimed", "confirmed-defect")
+TARGET_MET_BY = ("first-reply", "resolution", "fix-date")
 SERVICE_KINDS = ("hours", "remote-session", "extra")
 PAYMENT_METHODS = ("card", "bank-transfer")
 DURATION_UNITS = (
@@ -373,7 +375,13 @@ class _CatalogReader:
             for code, node in root.children("calendars", required=False).items()
         }
         sla_targets = {
-            code: SlaTarget(code, node.text("name"), node.text("description", required=False))
+            code: SlaTarget(
+                code,
+                node.text("name"),
+                node.text("description", required=False),
+                node.string("applies", "claimed", choices=TARGET_APPLIES),
+                node.string("met_by", "resolution", choices=TARGET_MET_BY),
+            )
             for code, node in root.children("sla_targets", required=False).items()
         }
         context = {

@@ -50,15 +50,7 @@ def due_at(catalog: Catalog, plan_code: str, target_code: str, opened: datetime)
     ``opened`` must be timezone-aware. Times come back in the catalog's time zone
     (the calendar's for working-time targets).
     """
-    plan = catalog.plans.get(plan_code)
-    if plan is None:
-        raise PlanError(
-            "unknown_plan",
-            "Unknown plan '{value}' (plans: {known})",
-            "plan",
-            value=plan_code,
-            known=", ".join(catalog.plans),
-        )
+    plan = _plan(catalog, plan_code)
     promise = plan.sla.get(target_code)
     if promise is None:
         raise PlanError(
@@ -99,6 +91,46 @@ def due_at(catalog: Catalog, plan_code: str, target_code: str, opened: datetime)
         expected=expected,
         calendar=calendar,
     )
+
+
+def claimable_targets(catalog: Catalog, plan_code: str) -> tuple[str, ...]:
+    """The targets a client may claim for a ticket of ``plan_code``, in the catalog's
+    order (iiko: blocking, critical, important, minor error)."""
+    plan = _plan(catalog, plan_code)
+    return tuple(code for code in plan.sla if catalog.sla_targets[code].applies == "claimed")
+
+
+def ticket_targets(catalog: Catalog, plan_code: str, claimed: str | None) -> tuple[str, ...]:
+    """The targets a new ticket of ``plan_code`` runs: those of every ticket (KBS's
+    reaction), then the one the client ``claimed``, if any. A confirmed defect's target
+    (Crystals' fix date) starts later, when staff confirm it."""
+    plan = _plan(catalog, plan_code)
+    codes = [code for code in plan.sla if catalog.sla_targets[code].applies == "every-ticket"]
+    if claimed is not None:
+        allowed = claimable_targets(catalog, plan_code)
+        if claimed not in allowed:
+            raise PlanError(
+                "target_not_claimable",
+                "'{value}' is not a target a ticket of this plan can claim (targets: {known})",
+                "target",
+                value=claimed,
+                known=", ".join(allowed) or "—",
+            )
+        codes.append(claimed)
+    return tuple(codes)
+
+
+def _plan(catalog: Catalog, plan_code: str):
+    plan = catalog.plans.get(plan_code)
+    if plan is None:
+        raise PlanError(
+            "unknown_plan",
+            "Unknown plan '{value}' (plans: {known})",
+            "plan",
+            value=plan_code,
+            known=", ".join(catalog.plans),
+        )
+    return plan
 
 
 @dataclass(frozen=True)

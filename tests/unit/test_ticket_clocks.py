@@ -14,7 +14,15 @@ from datetime import timedelta
 import pytest
 from conftest import catalog, moment, row
 
-from portal.plans.sla import Pause, add_working_time, ticket_clock, working_time_between
+from portal.plans import PlanError
+from portal.plans.sla import (
+    Pause,
+    add_working_time,
+    claimable_targets,
+    ticket_clock,
+    ticket_targets,
+    working_time_between,
+)
 
 KBS = catalog("kbs")
 IIKO = catalog("iiko")
@@ -228,3 +236,58 @@ def test_working_time_between_undoes_adding_it(start, hours):
     span = timedelta(hours=hours, minutes=17, seconds=3)
     due = add_working_time(calendar, moment(start), span)
     assert working_time_between(calendar, moment(start), due) == span
+
+
+# --- which targets a new ticket runs -------------------------------------------------------
+
+# sentence: row(catalog, plan, claimed, targets)
+TARGETS_OF_A_TICKET = {
+    "every KBS ticket runs the reaction, nothing to claim": row(
+        "kbs", "optima", None, ("reaction",)
+    ),
+    "every Iotex ticket runs the first response": row(
+        "iotex", "premium", None, ("first-response",)
+    ),
+    "an iiko contract ticket runs the error type claimed": row(
+        "iiko", "contract", "blocking", ("blocking",)
+    ),
+    "an iiko ticket that claims none runs none yet": row("iiko", "contract", None, ()),
+    "a Crystals ticket is registered, and restored as claimed": row(
+        "crystals", "garant", "restore", ("registration", "restore")
+    ),
+    "a Crystals consultation is registered and answered": row(
+        "crystals", "garant", "consultation", ("registration", "consultation")
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("book", "plan", "claimed", "targets"), TARGETS_OF_A_TICKET.values(), ids=TARGETS_OF_A_TICKET
+)
+def test_the_targets_a_new_ticket_runs(book, plan, claimed, targets):
+    assert ticket_targets(catalog(book), plan, claimed) == targets
+
+
+def test_the_targets_a_client_may_claim_are_the_catalogs_severities_in_order():
+    assert claimable_targets(IIKO, "contract") == ("blocking", "critical", "important", "minor")
+    assert "fix-eta" not in claimable_targets(catalog("crystals"), "garant")  # staff start it
+    assert claimable_targets(KBS, "optima") == ()
+
+
+@pytest.mark.parametrize(
+    ("book", "plan", "claimed", "code"),
+    [
+        pytest.param(
+            "kbs", "optima", "reaction", "target_not_claimable", id="claiming KBS's reaction"
+        ),
+        pytest.param(
+            "crystals", "garant", "fix-eta", "target_not_claimable", id="claiming a fix date"
+        ),
+        pytest.param("iiko", "contract", "urgent", "target_not_claimable", id="an unknown target"),
+        pytest.param("iiko", "gold", None, "unknown_plan", id="an unknown plan"),
+    ],
+)
+def test_a_claim_the_plan_does_not_take_is_refused(book, plan, claimed, code):
+    with pytest.raises(PlanError) as refused:
+        ticket_targets(catalog(book), plan, claimed)
+    assert refused.value.code == code

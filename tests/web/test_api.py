@@ -154,6 +154,10 @@ def test_the_catalog_lists_plans_terms_features_units_services_and_targets(clien
     assert [s["code"] for s in body["services"]] == ["hours"]
     assert body["services"][0]["bundles"] == [{"hours": 5, "price": "6900.00"}]
     assert [t["code"] for t in body["sla_targets"]] == ["reaction"]
+    assert (body["sla_targets"][0]["applies"], body["sla_targets"][0]["met_by"]) == (
+        "every-ticket",
+        "first-reply",
+    )
 
 
 def test_a_plan_priced_on_request_says_who_it_is_for_and_what_its_quote_asks(make_app):
