@@ -44,11 +44,11 @@ def gregorian_date_text(text: str) -> str | None:
     its calendar has not (``1404-07-31``); anything else comes back as typed, for the
     date parser to judge."""
     typed = text.strip().translate(ASCII_DIGITS)
-    found = _TYPED_DATE.fullmatch(typed)
     day_first = _TYPED_DAY_FIRST.fullmatch(typed)
     if day_first:
         day_, month, year = (int(part) for part in day_first.groups())
         return f"{year:04d}-{month:02d}-{day_:02d}"
+    found = _TYPED_DATE.fullmatch(typed)
     if not found:
         return typed
     year, month, day_ = (int(part) for part in found.groups())

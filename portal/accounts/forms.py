@@ -52,12 +52,12 @@ def _email_field(label=None, missing=None) -> EmailField:
         validators=[
             DataRequired(message=missing or _l("Enter your e-mail address.")),
             Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
-            _looks_like_email,
+            looks_like_email,
         ],
     )
 
 
-def _looks_like_email(form, field) -> None:
+def looks_like_email(form, field) -> None:
     if field.data and not services.is_email(services.normalize_email(field.data)):
         raise ValidationError(_("This is not an e-mail address. Type it like name@example.com."))
 

@@ -398,9 +398,12 @@ class Upgrade:
 
 @dataclass(frozen=True)
 class RenewalOffer:
-    quote: Quote
-    savings: Savings | None
     choice: RenewalChoice
+    savings: Savings | None
+
+    @property
+    def quote(self) -> Quote:
+        return self.choice.quote
 
 
 @dataclass(frozen=True)
@@ -466,7 +469,7 @@ def _subscription(row, catalog: Catalog, latest, today: date) -> Subscription:
         return view
     options = orders.order_request(catalog, row.order, today)
     renewals = tuple(
-        RenewalOffer(choice.quote, savings(catalog, choice.quote), choice)
+        RenewalOffer(choice, savings(catalog, choice.quote))
         for choice in weigh_renewals(catalog, renewal_offers(catalog, period, today, options))
     )
     upgrades, downgrades = [], []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from num2words import num2words
+from num2words import CONVERTER_CLASSES, num2words
 
 from portal import formatting
 from portal.catalog.wording import text
@@ -114,11 +114,11 @@ def amount_in_words(amount: Decimal, currency: str, locale: str) -> str | None:
     language = WORDS_LANGUAGES.get(locale)
     if language is None:
         return None
-    try:
+    if currency in CONVERTER_CLASSES[language].CURRENCY_FORMS:
         words = num2words(
             amount, lang=language, to="currency", currency=currency, cents=False, separator=""
         )
-    except NotImplementedError:
+    else:
         whole = int(amount)
         words = f"{num2words(whole, lang=language)} {currency}"
         decimals = minor_unit(currency)

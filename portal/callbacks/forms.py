@@ -10,12 +10,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
 
 from portal.accounts import services as accounts
+from portal.accounts.forms import looks_like_email
 from portal.callbacks import services
 from portal.catalog.wording import counted as counted_words
 from portal.catalog.wording import digits, text
 from portal.forms import blank_is_none, stripped
 from portal.models import CALLBACK_KINDS, PREFERRED_TIMES
 from portal.plans import Catalog, PlanError
+from portal.plans.pricing import check_eligibility
 from portal.plans.requests import parse_whole
 
 PREFERRED_TIME_LABELS = {
@@ -114,10 +116,7 @@ class CallbackForm(FlaskForm):
             return
         if not field.data:
             raise ValidationError(_("Enter the e-mail address the quote should go to."))
-        if not accounts.is_email(accounts.normalize_email(field.data)):
-            raise ValidationError(
-                _("This is not an e-mail address. Type it like name@example.com.")
-            )
+        looks_like_email(self, field)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -126,7 +125,11 @@ class CallbackForm(FlaskForm):
         if rule is None or f"count_{rule.unit}" not in self:
             return valid
         counted = self[f"count_{rule.unit}"]
-        if not counted.errors and counted.data < rule.minimum:
+        if counted.errors:
+            return False
+        try:
+            check_eligibility(plan, {rule.unit: counted.data})
+        except PlanError:
             counted.errors = [
                 _(
                     "%(plan)s is for clients with %(count)s or more. For fewer, ask for a "

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from portal.listing import matching
 from portal.models import CALLBACK_KINDS, PREFERRED_TIMES, CallbackRequest, User
-from portal.plans import Catalog
+from portal.plans import Catalog, PlanError
+from portal.plans.pricing import check_eligibility
 from portal.plans.sla import callback_due
 
 MAX_OPTIONS_LENGTH = 2000
@@ -187,11 +188,10 @@ def _quote_counts(catalog: Catalog, details: CallbackDetails) -> dict[str, int]:
     for unit, count in details.counts.items():
         if not isinstance(count, int) or count < 0:
             raise CallbackError(f"count_{unit}", f"{unit}: a count is a whole number from 0")
-    rule = plan.eligibility
-    if rule is not None and details.counts[rule.unit] < rule.minimum:
-        raise CallbackError(
-            f"count_{rule.unit}", f"{plan.code} is for clients with {rule.minimum} {rule.unit}+"
-        )
+    try:
+        check_eligibility(plan, details.counts)
+    except PlanError as error:
+        raise CallbackError(f"count_{plan.eligibility.unit}", str(error)) from None
     return dict(details.counts)
 
 

@@ -12,6 +12,7 @@ import jdatetime
 from babel.dates import format_date, get_day_names
 
 from portal import formatting
+from portal.plans.requests import FIRST_DATE, LAST_DATE
 
 # The fields of the comparison that take a date.
 DATE_FIELDS = ("start", "previous_end")
@@ -87,7 +88,7 @@ def _month_of(text: str | None, jalali: bool) -> tuple[int, int] | None:
         year, number = (int(part) for part in (text or "").split("-"))
     except ValueError:
         return None
-    years = range(1279, 1580) if jalali else range(1900, 2201)
+    years = formatting.JALALI_YEARS if jalali else range(FIRST_DATE.year, LAST_DATE.year + 1)
     return (year, number) if year in years and 1 <= number <= 12 else None
 
 

@@ -168,7 +168,20 @@ class Calendar:
 
     def hours_on_weekday(self, weekday: int) -> Intervals:
         """The intervals of a regular ``weekday`` (the weekday's own, else ``hours``)."""
-        return dict(self.weekday_hours).get(weekday, self.hours)
+        return self._weekday_map.get(weekday, self.hours)
+
+    def exception_on(self, day: date) -> Intervals | None:
+        """The dated exception's intervals for ``day`` (``()`` closed), or None."""
+        return self._exception_map.get(day)
+
+    # Looked up for every day a deadline walks: made into mappings once.
+    @cached_property
+    def _weekday_map(self) -> Mapping[int, Intervals]:
+        return dict(self.weekday_hours)
+
+    @cached_property
+    def _exception_map(self) -> Mapping[date, Intervals]:
+        return dict(self.exceptions)
 
 
 def interval_length(intervals: Intervals) -> timedelta:

@@ -6,6 +6,7 @@ total is the sum of the lines and the installments sum to the total.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -233,10 +234,12 @@ def _price_percent_of_licence(catalog, plan, request, continuous):
         )
 
 
-def _price_on_request(catalog, plan, request, continuous):
+def check_eligibility(plan: Plan, quantities: Mapping[str, int]) -> None:
+    """Refuse ``quantities`` short of the plan's minimum (Crystals' Garant: 100 registers)
+    with ``below_minimum``; a count not given is not judged."""
     rule = plan.eligibility
-    if rule is not None and rule.unit in request.quantities:
-        have = request.quantities[rule.unit]
+    if rule is not None and rule.unit in quantities:
+        have = quantities[rule.unit]
         if have < rule.minimum:
             raise PlanError(
                 "below_minimum",
@@ -246,6 +249,10 @@ def _price_on_request(catalog, plan, request, continuous):
                 unit=rule.unit,
                 have=have,
             )
+
+
+def _price_on_request(catalog, plan, request, continuous):
+    check_eligibility(plan, request.quantities)
     yield Line(code=plan.code, kind="plan", name=plan.name, amount=None, term=request.term)
 
 

@@ -124,7 +124,7 @@ def _plan_request(catalog: Catalog, params: Mapping[str, str], today: date) -> P
     for name in params:
         if name not in PLAN_PARAMETERS and not name.startswith("qty."):
             _unknown_parameter(name, PLAN_PARAMETERS | {"qty.UNIT"})
-    plan = _plan(catalog, params["plan"], "plan")
+    plan = plan_of(catalog, params["plan"], "plan")
     term = _term(plan, params.get("term"))
 
     previous_plan = params.get("previous_plan")
@@ -132,7 +132,7 @@ def _plan_request(catalog: Catalog, params: Mapping[str, str], today: date) -> P
         parse_date(params["previous_end"], "previous_end") if "previous_end" in params else None
     )
     if previous_plan is not None:
-        _plan(catalog, previous_plan, "previous_plan")
+        plan_of(catalog, previous_plan, "previous_plan")
         if previous_end is None:
             raise PlanError(
                 "missing_parameter",
@@ -272,7 +272,8 @@ def _unknown_parameter(name: str, known: set[str]) -> None:
     )
 
 
-def _plan(catalog: Catalog, code: str, field_name: str) -> Plan:
+def plan_of(catalog: Catalog, code: str, field_name: str = "plan") -> Plan:
+    """The catalog's plan ``code``; a PlanError on ``field_name`` naming the plans there are."""
     plan = catalog.plans.get(code)
     if plan is None:
         raise PlanError(
@@ -483,7 +484,7 @@ def parse_sla_request(catalog: Catalog, params: Mapping[str, str], now: datetime
     for name in ("plan", "target"):
         if name not in params:
             raise PlanError("missing_parameter", "Give the {value} parameter", name, value=name)
-    plan = _plan(catalog, params["plan"], "plan")
+    plan = plan_of(catalog, params["plan"], "plan")
     if params["target"] not in plan.sla:
         raise PlanError(
             "unknown_target",

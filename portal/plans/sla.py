@@ -22,8 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import holidays as holidays_data
 
-from portal.plans.catalog import Calendar, Catalog, Duration, Intervals, interval_length
+from portal.plans.catalog import Calendar, Catalog, Intervals, PlanSla, interval_length
 from portal.plans.errors import PlanError
+from portal.plans.requests import plan_of
 
 # How far a search for the next working day may look before the calendar is called broken.
 _YEARS_AHEAD = 5
@@ -50,40 +51,14 @@ def due_at(catalog: Catalog, plan_code: str, target_code: str, opened: datetime)
     ``opened`` must be timezone-aware. Times come back in the catalog's time zone
     (the calendar's for working-time targets).
     """
-    plan = _plan(catalog, plan_code)
-    promise = plan.sla.get(target_code)
-    if promise is None:
-        raise PlanError(
-            "unknown_target",
-            "This plan has no SLA target '{value}' (targets: {known})",
-            "target",
-            value=target_code,
-            known=", ".join(plan.sla) or "—",
-        )
-    if opened.tzinfo is None or opened.utcoffset() is None:
-        raise PlanError("invalid_datetime", "The opened time needs a UTC offset", "opened")
-    calendar = catalog.calendar_of(plan) if promise.upper.working else None
-    zone = zoneinfo.ZoneInfo(calendar.timezone if calendar else catalog.timezone)
-
-    def deadline(duration: Duration) -> datetime:
-        if calendar is None:
-            # Elapsed time: add in UTC, since adding to a zoned time adds wall-clock time.
-            return (opened.astimezone(UTC) + duration.timedelta()).astimezone(zone)
-        return add_working_time(calendar, opened, duration.timedelta(calendar.working_day))
-
-    try:
-        due = deadline(promise.upper)
-        expected = deadline(promise.lower) if promise.lower else None
-    except (ValueError, OverflowError):
-        # The deadline falls outside the years a datetime can hold (opened near 9999).
-        raise PlanError(
-            "invalid_datetime",
-            "'{value}' is too far from today for a deadline",
-            "opened",
-            value=opened.isoformat(),
-        ) from None
+    promise, calendar, zone = _promise(catalog, plan_code, target_code, opened)
+    day = calendar.working_day if calendar else None
+    due = _advance(calendar, opened, promise.upper.timedelta(day), zone)
+    expected = (
+        _advance(calendar, opened, promise.lower.timedelta(day), zone) if promise.lower else None
+    )
     return SlaDue(
-        plan=plan.code,
+        plan=plan_code,
         target=target_code,
         clock=promise.clock,
         opened=opened,
@@ -96,7 +71,7 @@ def due_at(catalog: Catalog, plan_code: str, target_code: str, opened: datetime)
 def claimable_targets(catalog: Catalog, plan_code: str) -> tuple[str, ...]:
     """The targets a client may claim for a ticket of ``plan_code``, in the catalog's
     order (iiko: blocking, critical, important, minor error)."""
-    plan = _plan(catalog, plan_code)
+    plan = plan_of(catalog, plan_code)
     return tuple(code for code in plan.sla if catalog.sla_targets[code].applies == "claimed")
 
 
@@ -104,7 +79,7 @@ def ticket_targets(catalog: Catalog, plan_code: str, claimed: str | None) -> tup
     """The targets a new ticket of ``plan_code`` runs: those of every ticket (KBS's
     reaction), then the one the client ``claimed``, if any. A confirmed defect's target
     (Crystals' fix date) starts later, when staff confirm it."""
-    plan = _plan(catalog, plan_code)
+    plan = plan_of(catalog, plan_code)
     codes = [code for code in plan.sla if catalog.sla_targets[code].applies == "every-ticket"]
     if claimed is not None:
         allowed = claimable_targets(catalog, plan_code)
@@ -120,17 +95,26 @@ def ticket_targets(catalog: Catalog, plan_code: str, claimed: str | None) -> tup
     return tuple(codes)
 
 
-def _plan(catalog: Catalog, plan_code: str):
-    plan = catalog.plans.get(plan_code)
-    if plan is None:
+def _promise(
+    catalog: Catalog, plan_code: str, target_code: str, opened: datetime
+) -> tuple[PlanSla, Calendar | None, zoneinfo.ZoneInfo]:
+    """The plan's promise for the target, the calendar it counts on (None round the clock)
+    and the zone its times are told in; a PlanError for an unknown plan or target, or a
+    time without its UTC offset."""
+    plan = plan_of(catalog, plan_code)
+    promise = plan.sla.get(target_code)
+    if promise is None:
         raise PlanError(
-            "unknown_plan",
-            "Unknown plan '{value}' (plans: {known})",
-            "plan",
-            value=plan_code,
-            known=", ".join(catalog.plans),
+            "unknown_target",
+            "This plan has no SLA target '{value}' (targets: {known})",
+            "target",
+            value=target_code,
+            known=", ".join(plan.sla) or "—",
         )
-    return plan
+    if opened.tzinfo is None or opened.utcoffset() is None:
+        raise PlanError("invalid_datetime", "The opened time needs a UTC offset", "opened")
+    calendar = catalog.calendar_of(plan) if promise.upper.working else None
+    return promise, calendar, zoneinfo.ZoneInfo(calendar.timezone if calendar else catalog.timezone)
 
 
 @dataclass(frozen=True)
@@ -184,11 +168,8 @@ def ticket_clock(
     time paused, counted as the clock counts (working time on a calendar). A pause after
     the target was met, or after it fell due, holds nothing back.
     """
-    answer = due_at(catalog, plan_code, target_code, opened)
-    promise = catalog.plans[plan_code].sla[target_code]
-    calendar = answer.calendar
+    promise, calendar, zone = _promise(catalog, plan_code, target_code, opened)
     span = promise.upper.timedelta(calendar.working_day if calendar else None)
-    zone = zoneinfo.ZoneInfo(calendar.timezone if calendar else catalog.timezone)
     until = met_at or now
     held, waiting = [], None
     for pause in sorted(pauses, key=_start):
@@ -257,9 +238,20 @@ def _mark(calendar: Calendar | None, opened: datetime, pause: Pause) -> tuple[ti
 def _advance(
     calendar: Calendar | None, opened: datetime, span: timedelta, zone: zoneinfo.ZoneInfo
 ) -> datetime:
-    if calendar is None:
-        return (opened.astimezone(UTC) + span).astimezone(zone)
-    return add_working_time(calendar, opened, span)
+    """``opened`` plus ``span`` of the clock's time, told in ``zone``: working time on
+    ``calendar``, else elapsed (added in UTC: adding to a zoned time adds wall-clock time)."""
+    try:
+        if calendar is None:
+            return (opened.astimezone(UTC) + span).astimezone(zone)
+        return add_working_time(calendar, opened, span)
+    except (ValueError, OverflowError):
+        # The deadline falls outside the years a datetime can hold (opened near 9999).
+        raise PlanError(
+            "invalid_datetime",
+            "'{value}' is too far from today for a deadline",
+            "opened",
+            value=opened.isoformat(),
+        ) from None
 
 
 def _raw_length(calendar: Calendar | None, start: datetime, end: datetime) -> timedelta:
@@ -305,11 +297,10 @@ def callback_due(catalog: Catalog, requested: datetime) -> datetime | None:
     promise = catalog.callback
     if promise is None:
         return None
-    if promise.within.working:
-        calendar = catalog.calendars[promise.calendar]
-        return add_working_time(calendar, requested, promise.within.timedelta(calendar.working_day))
-    zone = zoneinfo.ZoneInfo(catalog.timezone)
-    return (requested.astimezone(UTC) + promise.within.timedelta()).astimezone(zone)
+    calendar = catalog.calendars[promise.calendar] if promise.within.working else None
+    zone = zoneinfo.ZoneInfo(calendar.timezone if calendar else catalog.timezone)
+    span = promise.within.timedelta(calendar.working_day if calendar else None)
+    return _advance(calendar, requested, span, zone)
 
 
 def add_working_time(calendar: Calendar, opened: datetime, span: timedelta) -> datetime:
@@ -382,9 +373,9 @@ def day_hours(calendar: Calendar, day: date) -> Intervals:
     """The working intervals of ``day`` on ``calendar``: its dated exception, else nothing on
     a day off, else the weekday's hours (a decreed working weekend day: the regular ones),
     shortened on the day before a public holiday."""
-    exceptions = dict(calendar.exceptions)
-    if day in exceptions:
-        return exceptions[day]
+    exception = calendar.exception_on(day)
+    if exception is not None:
+        return exception
     days_off, decreed = _public_days(
         calendar.holidays_country, calendar.holidays_subdivision, day.year
     )
@@ -431,7 +422,7 @@ def _shortened(hours: Intervals, by: timedelta) -> Intervals:
     kept = list(hours)
     while kept and by > timedelta(0):
         opens, closes = kept.pop()
-        length = datetime.combine(date.min, closes) - datetime.combine(date.min, opens)
+        length = interval_length(((opens, closes),))
         if length > by:
             kept.append((opens, (datetime.combine(date.min, closes) - by).time()))
         by -= min(by, length)

@@ -76,12 +76,11 @@ document.addEventListener("DOMContentLoaded", function () {
 });
 // A count's − and + buttons step its field within its bounds, as typing would (the prices
 // follow once the clicks pause); without JavaScript they stay hidden and the field is typed.
-document.addEventListener("DOMContentLoaded", function () {
+function showSteppers() {
   document.querySelectorAll(".stepper-step[hidden]").forEach(function (button) { button.hidden = false; });
-});
-document.addEventListener("htmx:afterSettle", function () {
-  document.querySelectorAll(".stepper-step[hidden]").forEach(function (button) { button.hidden = false; });
-});
+}
+document.addEventListener("DOMContentLoaded", showSteppers);
+document.addEventListener("htmx:afterSettle", showSteppers);  // a picker swapped in anew
 document.addEventListener("click", function (event) {
   var button = event.target.closest(".stepper-step");
   if (!button) return;
