@@ -117,5 +117,6 @@ def _title(first: date, year: int, number: int, locale: str) -> str:
 
 @functools.cache
 def _weekdays(locale: str, week_start: int) -> tuple[str, ...]:
-    names = get_day_names("abbreviated", context="stand-alone", locale=locale)
+    # Short names fit a day's column: "пн", "Mo", "۱ش" (Persian abbreviations are whole words).
+    names = get_day_names("short", context="stand-alone", locale=locale)
     return tuple(names[(week_start + i) % 7] for i in range(7))

@@ -76,3 +76,13 @@ def test_without_javascript_the_date_is_typed_in_the_readers_calendar(live_serve
     page.locator("#start").fill("15.01.2027")
     page.get_by_role("button", name=re.compile("Показати ціни|Show prices")).click()
     expect(page.locator("table.plans .coverage").first).to_contain_text("15 січня 2027")
+
+
+def test_an_open_persian_month_fits_a_phone(live_server, make_page):
+    page = make_page(viewport={"width": 360, "height": 640})
+    page.goto(live_server("iotex") + "/plans?licence_value=1000000000&lang=fa")
+    page.locator("#choice summary").click()
+    page.locator(".date-open").first.click()
+    expect(page.locator(".month-picker .month-day").first).to_be_visible()
+    # Day names short enough for a day's column: no sideways scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360

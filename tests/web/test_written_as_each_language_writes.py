@@ -5,6 +5,11 @@ from __future__ import annotations
 import pytest
 from conftest import visible_text
 
+from portal.catalog.current import current_catalog
+from portal.clock import today_in
+from portal.demo import services as demo
+from portal.extensions import db
+
 SAID = [
     # catalog, address, what the page says, what it must not say
     ("iotex", "/plans?lang=fa", "ارزش لایسنس نرم‌افزار شما، ریال", "IRR"),
@@ -39,3 +44,17 @@ def test_a_jalali_day_that_does_not_exist_is_no_date(make_app):
     client = make_app(PORTAL_CATALOG="iotex").test_client()
     html = client.get("/plans?lang=fa&start=1404-07-31").get_data(as_text=True)
     assert "«۱۴۰۴-۰۷-۳۱» تاریخ معتبری نیست" in html  # Mehr has 30 days
+
+
+def test_a_persian_account_page_counts_days_and_terms_in_persian_digits(make_app, form_client):
+    app = make_app(PORTAL_CATALOG="iotex")
+    with app.test_request_context():
+        catalog = current_catalog()
+        accounts = demo.load(db.session, catalog, today_in(catalog.timezone))
+    client = next(a for a in accounts if a.email.startswith("client1@"))  # ends in a week
+    forms = form_client(app.test_client())
+    forms.sign_in(client.email, client.password)
+    text = visible_text(forms.client.get("/account?lang=fa").get_data(as_text=True))
+    assert "روز باقی‌مانده" in text
+    days = text.split("روز باقی‌مانده")[0].split()[-1]
+    assert days and all(ch in "۰۱۲۳۴۵۶۷۸۹" for ch in days)
