@@ -81,6 +81,36 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         "TOKEN_MAX_AGE_SECONDS": token_max_ages(environ.get("TOKEN_MAX_AGE_SECONDS", "")),
         **serving_settings(environ),
         **billing_settings(environ),
+        **ticket_settings(environ, instance_path),
+    }
+
+
+# What a ticket's attachments may be, by the type their content shows.
+DEFAULT_TICKET_FILE_TYPES = (
+    "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,application/zip,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+)
+
+
+def ticket_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
+    """Tickets' files and life.
+
+    ``TICKET_FILES_DIR``: where attachments are kept (``instance/ticket-files``; never
+    under ``static/``). ``TICKET_FILE_MAX_MB``: the largest file (10);
+    ``TICKET_FILES_PER_MESSAGE``: how many go with one message (5);
+    ``TICKET_FILE_TYPES``: the MIME types taken, comma-separated, as the content shows
+    them. ``TICKET_AUTO_CLOSE_DAYS``: a resolved ticket closes after that many days
+    without a reply from the client (7).
+    """
+    types = environ.get("TICKET_FILE_TYPES", "").strip() or DEFAULT_TICKET_FILE_TYPES
+    return {
+        "TICKET_FILES_DIR": environ.get("TICKET_FILES_DIR", "").strip()
+        or str(instance_path / "ticket-files"),
+        "TICKET_FILE_MAX_BYTES": _number(environ, "TICKET_FILE_MAX_MB", 10, 1, 2048) * 2**20,
+        "TICKET_FILES_PER_MESSAGE": _number(environ, "TICKET_FILES_PER_MESSAGE", 5, 1, 50),
+        "TICKET_FILE_TYPES": tuple(t.strip() for t in types.split(",") if t.strip()),
+        "TICKET_AUTO_CLOSE_DAYS": _number(environ, "TICKET_AUTO_CLOSE_DAYS", 7, 1, 365),
     }
 
 

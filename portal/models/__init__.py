@@ -585,3 +585,16 @@ class JobRun(db.Model):
 
     def __repr__(self) -> str:
         return f"<JobRun {self.job} {self.slot} {self.outcome}>"
+
+
+from portal.models.tickets import (  # noqa: E402, F401  (they build on the models above)
+    OPEN_STATUSES,
+    PAUSING_STATUSES,
+    TICKET_STATUSES,
+    ApiToken,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+    TicketPause,
+    TicketTarget,
+)
