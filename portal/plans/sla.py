@@ -145,6 +145,8 @@ class Clock:
     used: timedelta
     met_at: datetime | None = None
     paused_since: datetime | None = None
+    # When ``warn_share`` of the span is used (the assignee's warning), as ``due`` moves.
+    warn_at: datetime | None = None
 
     @property
     def used_share(self) -> float:
@@ -160,13 +162,15 @@ def ticket_clock(
     pauses: Iterable[Pause],
     met_at: datetime | None,
     now: datetime,
+    warn_share: float = 0.8,
 ) -> Clock:
     """The clock of ``target_code`` for a ticket of ``plan_code`` opened at ``opened``, with
     its ``pauses`` (in any order; an open one last), met at ``met_at`` or not yet, at ``now``.
 
     Every clock pauses while the ticket waits, 24/7 ones too; the due time moves by the
     time paused, counted as the clock counts (working time on a calendar). A pause after
-    the target was met, or after it fell due, holds nothing back.
+    the target was met, or after it fell due, holds nothing back. ``warn_at`` is when
+    ``warn_share`` of the span is used, moved by the pauses before it alike.
     """
     promise, calendar, zone = _promise(catalog, plan_code, target_code, opened)
     span = promise.upper.timedelta(calendar.working_day if calendar else None)
@@ -177,8 +181,7 @@ def ticket_clock(
             continue
         if pause.end is None or pause.end > until:
             waiting = pause.start  # the clock stands still from here to ``until``
-            if met_at is None:
-                held.append(Pause(pause.start, until))
+            held.append(Pause(max(pause.start, opened), until))
             continue
         if pause.end > opened:
             held.append(pause if pause.start >= opened else Pause(opened, pause.end))
@@ -187,12 +190,16 @@ def ticket_clock(
     done = tuple(held[:-1] if waiting is not None and met_at is None else held)
     marks = [*_pause_marks(calendar, opened, done)]
     marks += [_mark(calendar, opened, pause) for pause in held[len(done) :]]
-    extra = timedelta(0)
+    warn_span = span * warn_share
+    extra = warn_extra = timedelta(0)
     for reached, length in marks:
         if reached - extra >= span:
             break  # the target fell due before this pause: it held nothing back
+        if reached - extra < warn_span:
+            warn_extra += length
         extra += length
     due = _advance(calendar, opened, span + extra, zone)
+    warn_at = _advance(calendar, opened, warn_span + warn_extra, zone) if warn_span else due
     if min(until, due) == due:
         used = span
     else:
@@ -212,6 +219,7 @@ def ticket_clock(
         used=used,
         met_at=met_at,
         paused_since=waiting if state == "paused" else None,
+        warn_at=warn_at,
     )
 
 
