@@ -58,6 +58,10 @@ def create_app(test_config: dict | None = None):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale)
+    # Before the CSRF check reads the form: the ticket forms' files may be larger.
+    from portal.tickets.routes import allow_uploads
+
+    app.before_request(allow_uploads)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -91,6 +95,8 @@ def create_app(test_config: dict | None = None):
     from portal.health import bp as health_bp
     from portal.jobs.cli import jobs_cli, worker_command
     from portal.mail.routes import bp as mail_bp
+    from portal.tickets import bp as tickets_bp
+    from portal.tickets.cli import sla_cli
     from portal.translate import translate_cli
     from portal.views import register_template_helpers
 
@@ -103,6 +109,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(mail_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(tickets_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
     app.cli.add_command(sla_command)
@@ -113,6 +120,7 @@ def create_app(test_config: dict | None = None):
     app.cli.add_command(billing_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(sla_cli)
     errors.register(app)
     for command in app.cli.commands.values():
         errors.explain_database_errors(command)

@@ -62,7 +62,7 @@ def register(app: Flask) -> None:
         if error.code == 413:
             message = gettext(
                 "The request is too large: at most %(size)s MB can be sent at once.",
-                size=number(max(1, round(app.config["MAX_CONTENT_LENGTH"] / 2**20))),
+                size=number(max(1, round(request.max_content_length / 2**20))),
             )
         code = error.name.lower().replace(" ", "_")
         # Too many tries, or too much at once: the form can be sent again, so lead back to it.

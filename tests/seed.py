@@ -269,3 +269,39 @@ def periods_ending_soon(session, periods: int, today: date, batch: int = 5000) -
             ],
         )
         session.commit()
+
+
+def give_plan(
+    session,
+    organization_id: int,
+    plan: str,
+    start: date,
+    end: date,
+    catalog: str = "kbs",
+    term: str = "12m",
+) -> None:
+    """Give an organization a paid period of ``plan`` from ``start`` to ``end``; commit."""
+    owner = session.scalar(select(User.id).where(User.organization_id == organization_id))
+    order = {
+        **_order(organization_id, owner, "fulfilled", NOW, "invoice"),
+        "catalog": catalog,
+        "plan": plan,
+        "term": term,
+        "coverage_start": start,
+        "coverage_end": end,
+    }
+    order_id = session.scalar(insert(Order).returning(Order.id), order)
+    session.execute(
+        insert(SubscriptionPeriod),
+        {
+            "organization_id": organization_id,
+            "order_id": order_id,
+            "catalog": catalog,
+            "plan": plan,
+            "term": term,
+            "start": start,
+            "end": end,
+            "created_at": NOW,
+        },
+    )
+    session.commit()

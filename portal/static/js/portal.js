@@ -92,3 +92,15 @@ document.addEventListener("click", function (event) {
   field.value = String(Math.min(max, Math.max(min, next)));
   field.dispatchEvent(new Event("input", { bubbles: true }));
 });
+// A ticket's clocks ask for themselves every few seconds only while the tab is visible: a
+// hidden tab's request is held, and coming back asks at once (the "visible-again" event).
+document.addEventListener("htmx:confirm", function (event) {
+  if (event.target.hasAttribute("data-poll") && document.visibilityState !== "visible") {
+    event.preventDefault();
+  }
+});
+document.addEventListener("visibilitychange", function () {
+  if (document.visibilityState === "visible") {
+    document.dispatchEvent(new CustomEvent("visible-again"));
+  }
+});
