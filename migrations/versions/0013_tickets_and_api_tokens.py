@@ -94,9 +94,11 @@ def upgrade():
         sa.Column("from_staff", sa.Boolean(), server_default=sa.text("(false)"), nullable=False),
         sa.Column("event", sa.String(length=32), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("submission_key", sa.String(length=100), nullable=True),
         sa.ForeignKeyConstraint(["author_id"], ["users.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["ticket_id"], ["tickets.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("submission_key"),
     )
     with op.batch_alter_table("ticket_messages", schema=None) as batch_op:
         batch_op.create_index(

@@ -188,6 +188,8 @@ class TicketMessage(db.Model):
     from_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=FALSE)
     event: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The reply form's key: the same form sent twice (a double click) adds one message.
+    submission_key: Mapped[str | None] = mapped_column(String(100), unique=True)
 
     author: Mapped[User | None] = relationship()
     attachments: Mapped[list[TicketAttachment]] = relationship(

@@ -105,6 +105,12 @@ class ReplyForm(FlaskForm):
     )
     files = MultipleFileField(_l("Files (optional)"))
     internal = BooleanField(_l("Internal note: the client does not see it"))
+    submission = HiddenField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.submission.data:
+            self.submission.data = secrets.token_urlsafe(24)
 
 
 class StatusForm(FlaskForm):

@@ -350,6 +350,9 @@ def reply(ticket_id: int):
             internal=internal,
             outbox=current_app.extensions["outbox"],
             notify=reply_mails,
+            submission_key=f"{current_user.id}:{form.submission.data}"
+            if form.submission.data
+            else None,
         )
     except (filing.TicketError, AttachmentRefused) as error:
         refusal_beside_field(form, error)

@@ -51,7 +51,17 @@ Notify = Callable[[Ticket, TicketMessage], list]
 
 
 def lock(session: Session, ticket: Ticket) -> Ticket:
-    """``ticket`` read again with its row locked (PostgreSQL) for this transaction."""
+    """``ticket`` read afresh and locked until the commit, as billing locks an order
+    (:func:`portal.billing.orders.locked_order`): PostgreSQL locks the row; on SQLite a
+    write that changes nothing takes the database's one write lock first, so a second
+    click waits for the first and reads what it committed."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(Ticket)
+            .where(Ticket.id == ticket.id)
+            .values(id=Ticket.id)
+            .execution_options(synchronize_session=False)
+        )
     return session.scalars(
         select(Ticket)
         .where(Ticket.id == ticket.id)
@@ -85,6 +95,7 @@ def add_message(
     internal: bool = False,
     outbox=None,
     notify: Notify | None = None,
+    submission_key: str | None = None,
 ) -> TicketMessage:
     """Add ``author``'s message and commit.
 
@@ -92,7 +103,12 @@ def add_message(
     ticket in progress; an internal note changes nothing but the conversation. A
     client's reply ends a wait (the ticket is in progress again) and reopens a
     resolved ticket (its resolution targets run again). A closed ticket takes none.
+    The same ``submission_key`` twice (a double click) gives the first message back.
     """
+    if submission_key:
+        sent = _sent(session, submission_key)
+        if sent is not None:
+            return sent
     if not body.strip():
         raise TicketError("message_missing", "body")
     if len(body) > TEXT_LENGTH:
@@ -112,6 +128,7 @@ def add_message(
         internal=internal,
         from_staff=staff,
         created_at=now,
+        submission_key=submission_key or None,
     )
     session.add(message)
     stored = []
@@ -140,8 +157,20 @@ def add_message(
     if notify is not None and outbox is not None and not internal:
         for mail in notify(ticket, message):
             outbox.put(session, mail, now)
-    _commit(session, ticket, stored, files)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        attachments.discard(stored, files)
+        sent = _sent(session, submission_key) if submission_key else None
+        if sent is None:
+            raise
+        return sent  # the same form sent twice at once: the first one stands
     return message
+
+
+def _sent(session: Session, key: str) -> TicketMessage | None:
+    return session.scalar(select(TicketMessage).where(TicketMessage.submission_key == key))
 
 
 def set_status(

@@ -841,3 +841,23 @@ def test_the_queue_and_a_clients_list_run_as_many_queries_for_60_tickets_as_for_
     few = (queries(staff_forms.client, "/staff/tickets"), queries(forms.client, "/tickets"))
     many_tickets(app, acme.id, 57, FRIDAY_KYIV)
     assert (queries(staff_forms.client, "/staff/tickets"), queries(forms.client, "/tickets")) == few
+
+
+def test_the_same_reply_sent_twice_adds_one_message(app, forms, acme, one_ticket):
+    from portal.models import TicketMessage
+
+    forms.sign_in(acme.owner.email)
+    html = forms.client.get(f"/tickets/{one_ticket}").get_data(as_text=True)
+    key = re.search(r'name="submission"[^>]*value="([^"]+)"', html).group(1)
+    for _ in range(2):
+        response = forms.submit(
+            f"/tickets/{one_ticket}",
+            f"/tickets/{one_ticket}/replies",
+            {"body": "Once.", "submission": key},
+        )
+        assert response.status_code == 303
+    with app.app_context():
+        bodies = db.session.scalars(
+            sa.select(TicketMessage.body).where(TicketMessage.ticket_id == one_ticket)
+        ).all()
+        assert bodies.count("Once.") == 1
