@@ -96,7 +96,7 @@ def create_app(test_config: dict | None = None):
     from portal.jobs.cli import jobs_cli, worker_command
     from portal.mail.routes import bp as mail_bp
     from portal.tickets import bp as tickets_bp
-    from portal.tickets.cli import sla_cli
+    from portal.tickets.cli import close_resolved_command, sweep_command
     from portal.translate import translate_cli
     from portal.views import register_template_helpers
 
@@ -112,6 +112,8 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(tickets_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
+    sla_command.add_command(sweep_command)
+    sla_command.add_command(close_resolved_command)
     app.cli.add_command(sla_command)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(translate_cli)
@@ -120,7 +122,6 @@ def create_app(test_config: dict | None = None):
     app.cli.add_command(billing_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(worker_command)
-    app.cli.add_command(sla_cli)
     errors.register(app)
     for command in app.cli.commands.values():
         errors.explain_database_errors(command)

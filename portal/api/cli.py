@@ -64,14 +64,18 @@ def quote_command(qty, lang, **options):
         _print(quote_document(priced, catalog))
 
 
-@click.command("sla")
+@click.group("sla", invoke_without_command=True)
 @click.option("--plan", help="Plan code.")
 @click.option("--target", help="SLA target code, e.g. reaction.")
 @click.option("--opened", help="When the request was opened, ISO 8601 with offset (default: now).")
 @lang_option
+@click.pass_context
 @with_appcontext
-def sla_command(lang, **options):
-    """Compute an SLA due time from the active catalog and print the API's JSON."""
+def sla_command(context, lang, **options):
+    """Compute an SLA due time from the active catalog and print the API's JSON; or, with
+    a command, run one of the tickets' SLA jobs (``flask sla sweep``)."""
+    if context.invoked_subcommand is not None:
+        return
     params = {name: value for name, value in options.items() if value is not None}
     catalog = current_catalog()
     with force_locale(lang or catalog.locale):
