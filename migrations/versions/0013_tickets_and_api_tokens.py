@@ -83,6 +83,9 @@ def upgrade():
         batch_op.create_index(
             "ix_tickets_status_next_due", ["status", "next_due_at", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_tickets_queue", ["next_due_at", "opened_at", "id"], unique=False
+        )
 
     op.create_table(
         "ticket_messages",
@@ -210,6 +213,7 @@ def downgrade():
 
     op.drop_table("ticket_messages")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("ix_tickets_queue")
         batch_op.drop_index("ix_tickets_status_next_due")
         batch_op.drop_index("ix_tickets_resolved")
         batch_op.drop_index("ix_tickets_organization_opened")

@@ -41,7 +41,9 @@ class Ticket(db.Model):
 
     __tablename__ = "tickets"
     __table_args__ = (
-        # The queue: open tickets by nearest due time; the client's list: newest first.
+        # The queue: by nearest due time (read in order, a page at a time), or of one status;
+        # the client's list: newest first.
+        Index("ix_tickets_queue", "next_due_at", "opened_at", "id"),
         Index("ix_tickets_status_next_due", "status", "next_due_at", "id"),
         Index("ix_tickets_organization_opened", "organization_id", "opened_at", "id"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
