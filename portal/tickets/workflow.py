@@ -106,7 +106,7 @@ def add_message(
     The same ``submission_key`` twice (a double click) gives the first message back.
     """
     if submission_key:
-        sent = _sent(session, submission_key)
+        sent = _sent(session, submission_key, ticket.id)
         if sent is not None:
             return sent
     if not body.strip():
@@ -162,15 +162,21 @@ def add_message(
     except IntegrityError:
         session.rollback()
         attachments.discard(stored, files)
-        sent = _sent(session, submission_key) if submission_key else None
+        sent = _sent(session, submission_key, ticket.id) if submission_key else None
         if sent is None:
             raise
         return sent  # the same form sent twice at once: the first one stands
     return message
 
 
-def _sent(session: Session, key: str) -> TicketMessage | None:
-    return session.scalar(select(TicketMessage).where(TicketMessage.submission_key == key))
+def _sent(session: Session, key: str, ticket_id: int) -> TicketMessage | None:
+    """The message already sent with ``key`` on this ticket (a key of another ticket's
+    message is no duplicate: the insert then fails on the unique key, and says so)."""
+    return session.scalar(
+        select(TicketMessage).where(
+            TicketMessage.submission_key == key, TicketMessage.ticket_id == ticket_id
+        )
+    )
 
 
 def set_status(

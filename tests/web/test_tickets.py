@@ -861,3 +861,13 @@ def test_the_same_reply_sent_twice_adds_one_message(app, forms, acme, one_ticket
             sa.select(TicketMessage.body).where(TicketMessage.ticket_id == one_ticket)
         ).all()
         assert bodies.count("Once.") == 1
+
+
+def test_a_renewal_paid_early_does_not_hide_the_plan_that_runs_today(app, forms, acme):
+    with app.app_context():
+        give_plan(db.session, acme.id, "premium", date(2027, 11, 1), date(2028, 10, 31))
+    at(app, FRIDAY_KYIV)
+    forms.sign_in(acme.owner.email)
+    number = ticket_id(file_on_site(forms))
+    with app.app_context():
+        assert db.session.get(Ticket, number).plan == "optima"
