@@ -304,3 +304,16 @@ def _timezone_choices(
         home_label: [option(name) for name in sorted(home, key=order)],
         _("Other time zones"): [option(name) for name in sorted(known - home, key=order)],
     }
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal API token: only its name is chosen, the portal makes the rest."""
+
+    name = StringField(
+        _l("Name of the token"),
+        filters=[stripped],
+        validators=[
+            DataRequired(message=_l("Name the token: what or who will use it.")),
+            Length(max=100, message=_l("A token's name has at most 100 characters.")),
+        ],
+    )

@@ -1,4 +1,5 @@
-"""Sign in and out; client registration, confirmation, password resets, the account page."""
+"""Sign in and out; client registration, confirmation, password resets, the account page and
+personal API tokens."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp, services, tokens
-from portal.accounts.access import client_required, staff_required
+from portal.accounts.access import client_required, sign_in_first, staff_required
 from portal.accounts.forms import (
     ROLE_NAMES,
     AcceptInvitationForm,
+    ApiTokenForm,
     EmailForm,
     InvitationForm,
     LoginForm,
@@ -31,6 +33,7 @@ from portal.accounts.forms import (
     OrganizationForm,
     RegistrationForm,
 )
+from portal.api import auth as api_tokens
 from portal.billing.presentation import account_billing
 from portal.catalog.current import current_catalog
 from portal.catalog.wording import locale_code, speaking
@@ -574,6 +577,73 @@ def _invitation_page(found: Invitation, form, failed: str | None = None) -> str:
         failed=failed,
         inviter=found.invited_by.name if found.invited_by else None,
     )
+
+
+# --- personal API tokens ---------------------------------------------------------------------
+
+
+def _token_reader_zone(catalog) -> str:
+    """Clients read times in their organization's zone; staff in the provider's."""
+    organization = current_user.organization
+    return organization.timezone if organization is not None else catalog.timezone
+
+
+def _tokens_page(form=None, status: int = 200):
+    catalog = current_catalog()
+    html = render_template(
+        "accounts/tokens.html",
+        tokens=api_tokens.user_tokens(db.session, current_user.id),
+        form=form or ApiTokenForm(formdata=None),
+        zone=_token_reader_zone(catalog),
+    )
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/account/tokens")
+def api_token_list():
+    """The signed-in user's API tokens (staff's too), and the form to make one."""
+    if not current_user.is_authenticated:
+        return sign_in_first()
+    return _tokens_page()
+
+
+@bp.post("/account/tokens")
+def create_api_token():
+    """Make a token and show it, this once: the page is never cached nor kept for a reload."""
+    if not current_user.is_authenticated:
+        return sign_in_first()
+    catalog = current_catalog()
+    form = ApiTokenForm()
+    if not form.validate():
+        return _tokens_page(form, 422)
+    try:
+        made = api_tokens.create_token(db.session, current_user, form.name.data, now())
+    except api_tokens.TokenRefused:
+        form.name.errors.append(_("Name the token: what or who will use it."))
+        return _tokens_page(form, 422)
+    html = render_template(
+        "accounts/token_created.html",
+        token=made.row,
+        secret=made.secret,
+        zone=_token_reader_zone(catalog),
+        api_url=url_for("api.tickets", _external=True),
+    )
+    return _private(make_response(html, 201))
+
+
+@bp.post("/account/tokens/<id:token_id>/revoke")
+def revoke_api_token(token_id: int):
+    """Revoke one of the user's own tokens; another's is no such token (404)."""
+    if not current_user.is_authenticated:
+        return sign_in_first()
+    current_catalog()
+    revoked = api_tokens.revoke_token(db.session, current_user, token_id, now())
+    if revoked is None:
+        abort(404)
+    flash(_("The token %(name)s is revoked: it no longer works.", name=revoked.name))
+    return redirect(url_for("accounts.api_token_list"), 303)
 
 
 # --- staff: the client organizations ------------------------------------------------------------

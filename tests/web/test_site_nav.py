@@ -23,14 +23,14 @@ def test_the_header_offers_sign_in_and_registration_to_visitors(client, page):
 def test_the_header_offers_the_account_and_sign_out_to_clients(forms, acme, page):
     forms.sign_in(acme.members[0].email)
     html = forms.client.get("/plans?lang=en").get_data(as_text=True)
-    assert site_nav(page, html) == "Account Sign out"
+    assert site_nav(page, html) == "Tickets Account Sign out"
     assert 'href="/account"' in html
 
 
 def test_the_header_offers_staff_their_pages_and_sign_out(forms, staff, page):
     html = forms.client.get("/staff/invoices?lang=en").get_data(as_text=True)
     assert site_nav(page, html) == (
-        "Call-back requests Client organizations Invoices Outbox Sign out"
+        "Tickets Call-back requests Client organizations Invoices Outbox API tokens Sign out"
     )
     assert '<a href="/staff/invoices" aria-current="page">' in html
 
