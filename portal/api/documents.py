@@ -82,13 +82,13 @@ def sla_document(due: SlaDue, catalog: Catalog) -> dict:
 
 def error_document(error: PlanError) -> dict:
     """``{"error": {"code", "message", "field"}}`` with the message in the user's language."""
-    return {
-        "error": {
-            "code": error.code,
-            "message": error_message(error),
-            "field": error.field,
-        }
-    }
+    return refusal_document(error.code, error_message(error), error.field)
+
+
+def refusal_document(code: str, message: str, field: str | None = None) -> dict:
+    """The API's one error shape, for a refusal that is not the engine's: ``message``
+    already in the user's language."""
+    return {"error": {"code": code, "message": message, "field": field}}
 
 
 def provider_document(catalog: Catalog) -> dict | None:
