@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 PAGE_SIZE = 50
@@ -85,6 +85,8 @@ class ListPage:
     query: ListQuery
     total: int
     size: int
+    # The list holds more than ``total`` rows: it was counted only that far.
+    more: bool = False
 
     @property
     def number(self) -> int:
@@ -129,15 +131,33 @@ def matching(search: str, *fields) -> ColumnElement[bool] | None:
     return and_(*(or_(*(found(field, word) for field in fields)) for word in words))
 
 
-def page_of(session: Session, query: Select, asked: ListQuery, size: int = PAGE_SIZE) -> ListPage:
+def page_of(
+    session: Session,
+    query: Select,
+    asked: ListQuery,
+    size: int = PAGE_SIZE,
+    count_limit: int | None = None,
+) -> ListPage:
     """Page ``asked.page`` of ``query`` (already filtered and ordered): two queries.
 
-    A page past the end shows the last one.
+    A page past the end shows the last one. With ``count_limit`` the rows are counted
+    only that far (a queue of 100,000 open tickets costs what one of 1,000 does): the
+    page then says "more than" that many, and its pages end there.
     """
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # Counted without the columns and loads of the page (its joined rows): only what
+    # filters the list, so an index can answer the count.
+    counted = query.order_by(None).with_only_columns(
+        literal_column("1"), maintain_column_froms=True
+    )
+    if count_limit is not None:
+        counted = counted.limit(count_limit + 1)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    more = count_limit is not None and total > count_limit
+    if more:
+        total = count_limit
     pages = max(1, -(-total // size))
     if asked.page > pages:
         asked = asked.on_page(pages)
     result = session.execute(query.limit(size).offset((asked.page - 1) * size))
     items = list(result.scalars() if len(query.column_descriptions) == 1 else result.all())
-    return ListPage(items=items, query=asked, total=total, size=size)
+    return ListPage(items=items, query=asked, total=total, size=size, more=more)

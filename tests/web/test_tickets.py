@@ -871,3 +871,12 @@ def test_a_renewal_paid_early_does_not_hide_the_plan_that_runs_today(app, forms,
     number = ticket_id(file_on_site(forms))
     with app.app_context():
         assert db.session.get(Ticket, number).plan == "optima"
+
+
+def test_a_queue_longer_than_its_count_limit_says_more_than(app, acme, staff_forms, monkeypatch):
+    from portal.tickets import staff as staff_views
+
+    monkeypatch.setattr(staff_views, "QUEUE_COUNT_LIMIT", 3)
+    many_tickets(app, acme.id, 5, FRIDAY_KYIV)
+    html = staff_forms.client.get("/staff/tickets?lang=en").get_data(as_text=True)
+    assert "1–5 of more than 3" in visible_text(html)  # counted only as far as the limit
