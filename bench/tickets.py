@@ -201,6 +201,10 @@ def main() -> int:
         (q_small, ms_small), (q_large, ms_large) = figures[small][label], figures[large][label]
         ratio = ms_large / ms_small
         verdict = "PASS" if q_small == q_large and ratio <= RATIO_LIMIT else "FAIL"
+        if "breached" in label:
+            # A hundred times as many breached tickets to count and show: its time is shown,
+            # without the 1.5 times rule; its queries must not grow.
+            verdict = "(shown)" if q_small == q_large else "FAIL"
         print(
             f"  {label:32} {f'{q_small} / {q_large}':>17} "
             f"{f'{ms_small:.1f} / {ms_large:.1f}':>17} {ratio:>10.2f}  {verdict}"
