@@ -39,6 +39,8 @@ PERIODIC = {
     "billing.remind",
     "billing.expire-invoices",
     "billing.reconcile",
+    "tickets.sweep",
+    "tickets.close-resolved",
 }
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
