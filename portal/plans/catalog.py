@@ -372,6 +372,27 @@ class Service:
 
 
 @dataclass(frozen=True)
+class WorkTerms:
+    """How a catalog counts and sells time (its ``[work]`` section).
+
+    ``included``: a per-month quantity feature, the specialist hours a plan
+    includes each calendar month; ``extra``: the hourly service that prices
+    time beyond them (and sells hours in advance, its bundles);
+    ``connections``: a per-month quantity feature limiting remote connections;
+    ``acts``: each month with paid service produces an act of completed work;
+    ``report_unit``: the unit of a contract that mails the monthly report;
+    ``sessions``: the calendar remote sessions are booked on.
+    """
+
+    included: str | None = None
+    extra: str | None = None
+    connections: str | None = None
+    acts: bool = False
+    report_unit: str | None = None
+    sessions: str | None = None
+
+
+@dataclass(frozen=True)
 class ScopeItem:
     """A category of problem the provider does not resolve under the plan."""
 
@@ -409,6 +430,7 @@ class Catalog:
     visit_blocks: tuple[int, ...] = ()
     provider: Provider | None = None
     callback: CallbackPromise | None = None
+    work: WorkTerms = field(default_factory=WorkTerms)
     version: int | None = None
     checksum: str | None = None
 

@@ -42,6 +42,7 @@ from portal.plans.catalog import (
     SlaTarget,
     TermOffer,
     Unit,
+    WorkTerms,
     interval_length,
 )
 from portal.plans.errors import PlanError
@@ -413,6 +414,7 @@ class _CatalogReader:
             if within.working and calendar is None:
                 raise callback_node.error("within", "working time needs a calendar")
             callback = CallbackPromise(within, calendar)
+        work = self.work(root, features, services, units, calendars)
         blocks = head.raw("visit_blocks", [])
         if not isinstance(blocks, list) or not all(
             isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in blocks
@@ -445,6 +447,44 @@ class _CatalogReader:
             payment_methods=tuple(payment_methods),
             visit_blocks=tuple(blocks),
             callback=callback,
+            work=work,
+        )
+
+    def work(self, root: _Node, features, services, units, calendars) -> WorkTerms:
+        """The ``[work]`` section: which feature, service, unit and calendar count time."""
+        node = root.child("work", required=False)
+        if node is None:
+            return WorkTerms()
+        by_code = {feature.code: feature for feature in features}
+        monthly = {}
+        for key in ("included", "connections"):
+            code = node.string(key, None)
+            if code is not None:
+                feature = by_code.get(code)
+                if feature is None:
+                    raise node.error(key, f"unknown feature '{code}'")
+                if feature.kind != "quantity" or feature.per != "month":
+                    raise node.error(key, f"feature '{code}' is not a quantity per month")
+            monthly[key] = code
+        extra = node.string("extra", None)
+        if extra is not None:
+            if extra not in services:
+                raise node.error("extra", f"unknown service '{extra}'")
+            if services[extra].pricing != "hourly":
+                raise node.error("extra", f"service '{extra}' is not priced by the hour")
+        report_unit = node.string("report_unit", None)
+        if report_unit is not None and report_unit not in units:
+            raise node.error("report_unit", f"unknown unit '{report_unit}'")
+        sessions = node.string("sessions", None)
+        if sessions is not None and sessions not in calendars:
+            raise node.error("sessions", f"unknown calendar '{sessions}'")
+        return WorkTerms(
+            included=monthly["included"],
+            extra=extra,
+            connections=monthly["connections"],
+            acts=node.boolean("acts"),
+            report_unit=report_unit,
+            sessions=sessions,
         )
 
     def provider(self, node: _Node) -> Provider:

@@ -440,18 +440,7 @@ def _service_lines(catalog: Catalog, service: Service, request: ServiceQuoteRequ
         )
     billed = max(asked, service.minimum_hours)
     if service.bundles:
-        for size, count in cheapest_hours(int(billed), service.price, service.bundles):
-            bundle = next((b for b in service.bundles if b.hours == size), None)
-            price = bundle.price if bundle else service.price
-            yield Line(
-                code=f"{service.code}-bundle-{size}" if bundle else service.code,
-                kind="bundle" if bundle else "hours",
-                name=service.name,
-                amount=round_money(price * count, currency),
-                quantity=Decimal(count),
-                unit_price=price,
-                bundle_hours=size if bundle else None,
-            )
+        yield from _bundle_lines(service, billed, currency)
     else:
         yield Line(
             code=service.code,
@@ -466,6 +455,51 @@ def _service_lines(catalog: Catalog, service: Service, request: ServiceQuoteRequ
         yield Line(
             code=fee.code, kind="fee", name=fee.name, amount=round_money(fee.amount, currency)
         )
+
+
+def _bundle_lines(service: Service, billed: Decimal, currency: str):
+    """The cheapest mix of bundles and single hours for ``billed`` hours. A part of an hour
+    is charged pro rata on top of the whole hours' mix, unless rounding up to the next
+    whole hour's mix costs no more (4.9 hours: one 5-hour bundle)."""
+    whole = int(billed)
+    fraction = billed - whole
+
+    def cost(mix):
+        return sum((_size_price(service, size) * count for size, count in mix), Decimal(0))
+
+    mix = cheapest_hours(whole, service.price, service.bundles)
+    if fraction:
+        rounded_up = cheapest_hours(whole + 1, service.price, service.bundles)
+        if cost(rounded_up) <= cost(mix) + fraction * service.price:
+            mix, fraction = rounded_up, Decimal(0)
+    counts = dict(mix)
+    singles = Decimal(counts.pop(1, 0)) + fraction
+    for size, count in sorted(counts.items(), reverse=True):
+        price = _size_price(service, size)
+        yield Line(
+            code=f"{service.code}-bundle-{size}",
+            kind="bundle",
+            name=service.name,
+            amount=round_money(price * count, currency),
+            quantity=Decimal(count),
+            unit_price=price,
+            bundle_hours=size,
+        )
+    if singles:
+        yield Line(
+            code=service.code,
+            kind="hours",
+            name=service.name,
+            amount=round_money(service.price * singles, currency),
+            quantity=singles,
+            unit_price=service.price,
+        )
+
+
+def _size_price(service: Service, size: int) -> Decimal:
+    if size == 1:
+        return service.price
+    return next(b.price for b in service.bundles if b.hours == size)
 
 
 def _plain(number: Decimal) -> str:

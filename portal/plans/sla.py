@@ -331,7 +331,7 @@ def add_working_time(calendar: Calendar, opened: datetime, span: timedelta) -> d
         if start >= end:
             continue
         if left <= end - start:
-            return _localize(start + left, zone)
+            return localize(start + left, zone)
         left -= end - start
     # The rest from the next day on: find the day whose running total reaches it.
     # A year past 9999 raises ValueError, which the callers turn into "too far".
@@ -344,7 +344,7 @@ def add_working_time(calendar: Calendar, opened: datetime, span: timedelta) -> d
         if before + wanted <= index.total:
             found = bisect.bisect_left(index.totals, before + wanted)
             into = before + wanted - (index.totals[found - 1] if found else 0)
-            return _localize(_into_day(calendar, index.ordinals[found], into), zone)
+            return localize(_into_day(calendar, index.ordinals[found], into), zone)
         wanted -= index.total - before
         idle_years = idle_years + 1 if index.total == before else 0
         year, ordinal = year + 1, date(year + 1, 1, 1).toordinal()
@@ -369,7 +369,7 @@ def _into_day(calendar: Calendar, ordinal: int, into: int) -> datetime:
     raise AssertionError("a day's running total counts its own intervals")  # pragma: no cover
 
 
-def _localize(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
+def localize(wall: datetime, zone: zoneinfo.ZoneInfo) -> datetime:
     """A wall-clock time of ``zone`` as a real moment there. A time the clocks skip (a
     spring-forward gap) comes out as the moment it would be, with the offset the zone has
     then (02:30 in a gap from 02:00 to 03:00 is 03:30), never with an offset that does not
