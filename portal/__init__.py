@@ -60,8 +60,10 @@ def create_app(test_config: dict | None = None):
     babel.init_app(app, locale_selector=select_locale)
     # Before the CSRF check reads the form: the ticket forms' files may be larger.
     from portal.tickets.routes import allow_uploads
+    from portal.work.routes import allow_backups
 
     app.before_request(allow_uploads)
+    app.before_request(allow_backups)
     csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
@@ -99,6 +101,8 @@ def create_app(test_config: dict | None = None):
     from portal.tickets.cli import close_resolved_command, sweep_command
     from portal.translate import translate_cli
     from portal.views import register_template_helpers
+    from portal.work import bp as work_bp
+    from portal.work.cli import work_cli
 
     app.register_blueprint(catalog_bp)
     # Every mail ends with the provider's signature, from the catalog in effect.
@@ -110,6 +114,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(billing_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(work_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
     sla_command.add_command(sweep_command)
@@ -122,6 +127,7 @@ def create_app(test_config: dict | None = None):
     app.cli.add_command(billing_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(work_cli)
     errors.register(app)
     for command in app.cli.commands.values():
         errors.explain_database_errors(command)

@@ -82,6 +82,7 @@ def load_config(environ: Mapping[str, str], instance_path: Path) -> dict:
         **serving_settings(environ),
         **billing_settings(environ),
         **ticket_settings(environ, instance_path),
+        **work_settings(environ, instance_path),
     }
 
 
@@ -91,6 +92,22 @@ DEFAULT_TICKET_FILE_TYPES = (
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 )
+
+
+def work_settings(environ: Mapping[str, str], instance_path: Path) -> dict:
+    """Paid remote sessions.
+
+    ``SESSION_FILES_DIR``: where backups sent for a session are kept
+    (``instance/session-files``); ``SESSION_FILE_MAX_MB``: the largest backup (500),
+    streamed to disk, never read whole into memory; ``SESSION_CANCEL_HOURS``: a booked
+    session can be cancelled online until that many hours before it starts (2).
+    """
+    return {
+        "SESSION_FILES_DIR": environ.get("SESSION_FILES_DIR", "").strip()
+        or str(instance_path / "session-files"),
+        "SESSION_FILE_MAX_BYTES": _number(environ, "SESSION_FILE_MAX_MB", 500, 1, 10240) * 2**20,
+        "SESSION_CANCEL_HOURS": _number(environ, "SESSION_CANCEL_HOURS", 2, 0, 168),
+    }
 
 
 def ticket_settings(environ: Mapping[str, str], instance_path: Path) -> dict:

@@ -126,6 +126,14 @@ def day(value: date, locale: str) -> str:
     return format_date(value, "d MMMM y", locale=locale)
 
 
+@functools.lru_cache(maxsize=1024)
+def month_year(value: date, locale: str) -> str:
+    """A calendar month with its year: ``листопад 2026``, ``November 2026``; Persian readers
+    get the Gregorian month in their own words (``نوامبر ۲۰۲۶``): a Gregorian month spans
+    two Jalali ones."""
+    return digits(format_date(value, "LLLL y", locale=locale), locale)
+
+
 # Zones renamed since Babel's data was keyed (it aliases the new name to itself and finds
 # no city under it), with the name the data uses.
 _FORMER_ZONE_NAMES = {"Europe/Kyiv": "Europe/Kiev"}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from portal.models import Document, DocumentSequence, Order, Organization
 
-DOCUMENT_PREFIXES = {"invoice": "INV", "receipt": "RCT"}
+DOCUMENT_PREFIXES = {"invoice": "INV", "receipt": "RCT", "act": "ACT"}
 
 
 def next_number(session: Session, kind: str) -> str:
@@ -26,6 +26,14 @@ def next_number(session: Session, kind: str) -> str:
     (``SELECT ... FOR UPDATE``); if the first rolls back, its number is taken
     again: the sequence has no gaps.
     """
+    return next_numbers(session, kind, 1)[0]
+
+
+def next_numbers(session: Session, kind: str, count: int) -> list[str]:
+    """The next ``count`` numbers of ``kind``, taken at once (a job numbering a month's
+    documents), under the same lock as :func:`next_number`."""
+    if count <= 0:
+        return []
     query = select(DocumentSequence).where(DocumentSequence.kind == kind).with_for_update()
     counter = session.scalars(query).one_or_none()
     if counter is None:
@@ -35,8 +43,9 @@ def next_number(session: Session, kind: str) -> str:
         except IntegrityError:
             pass  # another transaction created it first
         counter = session.scalars(query.execution_options(populate_existing=True)).one()
-    counter.last_number += 1
-    return f"{DOCUMENT_PREFIXES[kind]}-{counter.last_number:06d}"
+    first = counter.last_number + 1
+    counter.last_number += count
+    return [f"{DOCUMENT_PREFIXES[kind]}-{n:06d}" for n in range(first, first + count)]
 
 
 def documents_of(session: Session, order: Order) -> list[Document]:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.billing.documents import bill_to, documents_of, next_number
-from portal.models import Document, Order, SubscriptionPeriod
+from portal.models import PLAN_ORDER_KINDS, Document, HourCredit, Order, SubscriptionPeriod
 from portal.plans import Catalog, PlanError, Quote, Term, parse_quote_request, quote
 from portal.plans.money import round_money
 from portal.plans.pricing import Line
@@ -255,18 +255,7 @@ def place_order(
         plan=priced_quote.code,
         term=priced_quote.term.code,
         request=json.dumps(stored, sort_keys=True),
-        lines=json.dumps(
-            [
-                {
-                    "code": line.code,
-                    "kind": line.kind,
-                    "amount": str(line.amount),
-                    "label": labels(line, priced_quote),
-                }
-                for line in priced_quote.lines
-            ],
-            ensure_ascii=False,
-        ),
+        lines=_locked_lines(priced_quote, labels),
         total=priced_quote.total,
         currency=priced_quote.currency,
         coverage_start=priced_quote.coverage[0],
@@ -286,6 +275,75 @@ def place_order(
             raise
         raise BillingError("order_pending", waiting) from None
     return order
+
+
+# --- orders of time: extra hours, prepaid hours, remote sessions, one-off requests -------------
+
+TIME_ORDER_KINDS = ("time", "hours", "session", "request")
+
+
+def time_order(
+    priced_quote: Quote,
+    *,
+    kind: str,
+    organization_id: int,
+    user_id: int | None,
+    labels: Labels,
+    titles: dict[str, str],
+    details: dict,
+    coverage: tuple[date, date],
+    now: datetime,
+) -> Order:
+    """A new order awaiting payment for time priced by the engine (not yet added).
+
+    ``titles`` name it in each language (``Extra specialist time, November 2026``);
+    ``details`` are what it is for (minutes, the month, the session), kept with it.
+    """
+    if kind not in TIME_ORDER_KINDS:
+        raise ValueError(f"not an order of time: {kind}")
+    return Order(
+        organization_id=organization_id,
+        placed_by_id=user_id,
+        catalog=priced_quote.catalog,
+        catalog_version=priced_quote.catalog_version,
+        kind=kind,
+        plan=priced_quote.code,
+        term="",
+        request=json.dumps({"time": details, "title": titles}, sort_keys=True, ensure_ascii=False),
+        lines=_locked_lines(priced_quote, labels),
+        total=priced_quote.total,
+        currency=priced_quote.currency,
+        coverage_start=coverage[0],
+        coverage_end=coverage[1],
+        status="pending_payment",
+        created_at=now,
+        checkout_key=secrets.token_hex(16),
+    )
+
+
+def time_details(order: Order) -> dict:
+    """What an order of time is for, as it was placed."""
+    return json.loads(order.request).get("time", {})
+
+
+def time_title(order: Order, locale: str, fallback: str) -> str | None:
+    titles = json.loads(order.request).get("title") or {}
+    return titles.get(locale) or titles.get(fallback) or next(iter(titles.values()), None)
+
+
+def _locked_lines(priced_quote: Quote, labels: Labels) -> str:
+    return json.dumps(
+        [
+            {
+                "code": line.code,
+                "kind": line.kind,
+                "amount": str(line.amount),
+                "label": labels(line, priced_quote),
+            }
+            for line in priced_quote.lines
+        ],
+        ensure_ascii=False,
+    )
 
 
 def _proration_document(proration: Proration) -> dict:
@@ -410,6 +468,8 @@ def fulfil(
 ) -> bool:
     """Record ``order`` paid and create its one period; True if it happened now.
 
+    An order of time creates no period: prepaid hours (``hours``) join the balance;
+    extra time, sessions and requests were delivered already.
     An order already fulfilled is left alone (False). An upgrade cuts the
     period it replaces short the day before the new one starts. A card
     payment gets a numbered receipt. The caller commits; should two callers
@@ -422,18 +482,30 @@ def fulfil(
     order.payment_method = method
     if reference:
         order.stripe_payment_intent = reference
-    session.add(
-        SubscriptionPeriod(
-            organization_id=order.organization_id,
-            order_id=order.id,
-            catalog=order.catalog,
-            plan=order.plan,
-            term=order.term,
-            start=order.coverage_start,
-            end=order.coverage_end,
-            created_at=now,
+    if order.kind in PLAN_ORDER_KINDS:
+        session.add(
+            SubscriptionPeriod(
+                organization_id=order.organization_id,
+                order_id=order.id,
+                catalog=order.catalog,
+                plan=order.plan,
+                term=order.term,
+                start=order.coverage_start,
+                end=order.coverage_end,
+                created_at=now,
+            )
         )
-    )
+    elif order.kind == "hours":
+        # Hours bought in advance join the prepaid balance, once (the credit's order is unique).
+        session.add(
+            HourCredit(
+                organization_id=order.organization_id,
+                catalog=order.catalog,
+                minutes=time_details(order)["minutes"],
+                order_id=order.id,
+                created_at=now,
+            )
+        )
     if order.kind == "upgrade" and order.previous_period is not None:
         order.previous_period.ended_on = order.coverage_start - timedelta(days=1)
     if method == "card":

@@ -23,7 +23,15 @@ from portal.billing.renewals import DueReminder
 from portal.billing.supplier import amount_in_words, bank_details_missing, supplier_lines, vat_line
 from portal.catalog.detail import plan_quotas
 from portal.catalog.services import catalog_version
-from portal.catalog.wording import line_label, number, number_plain, speaking, term_name, text
+from portal.catalog.wording import (
+    line_label,
+    locale_code,
+    number,
+    number_plain,
+    speaking,
+    term_name,
+    text,
+)
 from portal.extensions import db
 from portal.i18n import LOCALES, RIGHT_TO_LEFT
 from portal.listing import ListQuery, page_of
@@ -164,7 +172,9 @@ def plan_name(catalog_name: str, version: int, code: str) -> str:
 
 
 def order_title(order: Order) -> str:
-    """``OPTIMA, 7 months`` in the current language."""
+    """``OPTIMA, 7 months`` in the current language; an order of time by its own title."""
+    if order.kind in orders.TIME_ORDER_KINDS:
+        return orders.time_title(order, locale_code(), order.organization.language) or (order.plan)
     name = plan_name(order.catalog, order.catalog_version, order.plan)
     return _("%(plan)s, %(term)s", plan=name, term=term_name(Term.parse(order.term)))
 

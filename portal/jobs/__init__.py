@@ -207,6 +207,7 @@ def init_app(app: Flask) -> JobRunner:
     from portal.billing import jobs as _billing_jobs  # noqa: F401
     from portal.mail import jobs as _mail_jobs  # noqa: F401
     from portal.tickets import jobs as _ticket_jobs  # noqa: F401
+    from portal.work import jobs as _work_jobs  # noqa: F401
 
     runner = JobRunner(app, build_huey(app.config))
     app.extensions["jobs"] = runner

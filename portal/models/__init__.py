@@ -296,6 +296,11 @@ class CallbackRequest(db.Model):
 Money = Numeric(20, 2)
 
 
+# The kinds of orders that buy a plan's period; the others buy time (see ``portal.work``).
+PLAN_ORDER_KINDS = ("new", "renewal", "upgrade")
+PENDING_PLAN_ORDER = "status = 'pending_payment' AND kind IN ('new', 'renewal', 'upgrade')"
+
+
 class Order(db.Model):
     """A quote locked for an organization: what it buys, at what price, from which catalog version.
 
@@ -314,15 +319,16 @@ class Order(db.Model):
     __table_args__ = (
         Index("ix_orders_organization_created", "organization_id", "created_at"),
         Index("ix_orders_status", "status"),
-        # One order of a catalog awaits payment per organization, even when two confirmations
-        # race: two renewals paid side by side would buy the same days twice.
+        # One order of a catalog's plans awaits payment per organization, even when two
+        # confirmations race: two renewals paid side by side would buy the same days twice.
+        # Orders of time (extra hours, prepaid hours, sessions) are not limited.
         Index(
             "uq_orders_one_pending",
             "organization_id",
             "catalog",
             unique=True,
-            sqlite_where=text("status = 'pending_payment'"),
-            postgresql_where=text("status = 'pending_payment'"),
+            sqlite_where=text(PENDING_PLAN_ORDER),
+            postgresql_where=text(PENDING_PLAN_ORDER),
         ),
     )
 
@@ -597,4 +603,16 @@ from portal.models.tickets import (  # noqa: E402, F401  (they build on the mode
     TicketMessage,
     TicketPause,
     TicketTarget,
+)
+from portal.models.work import (  # noqa: E402, F401
+    SESSION_STATUSES,
+    Act,
+    HourCredit,
+    RemoteConnection,
+    RemoteSession,
+    ReportMailing,
+    ReportRecipient,
+    TimeAllocation,
+    TimeEntry,
+    TimeSettlement,
 )

@@ -41,6 +41,8 @@ PERIODIC = {
     "billing.reconcile",
     "tickets.sweep",
     "tickets.close-resolved",
+    "work.month-end",
+    "work.reports",
 }
 PASSWORD = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
