@@ -80,7 +80,7 @@ class LiveServer:
             # Import the catalog as version 1 now, rather than in whichever of two
             # concurrent first requests gets there first.
             current_catalog()
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, _closing(self.app), threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         if settings and "PORTAL_URL" not in settings:
             # Known only now that the port is: links in mail, Stripe's return addresses.
@@ -99,6 +99,26 @@ class LiveServer:
         self._server.server_close()
         with self.app.app_context():
             db.engine.dispose()
+
+
+def _closing(app):
+    """The app, with every response read whole and closed before werkzeug writes it.
+
+    Werkzeug's development server skips ``close()`` when the browser drops a connection
+    while it drains the request (Chromium does, for a favicon it already has): the static
+    file is then left to the garbage collector, and its ResourceWarning fails whichever
+    test happens to be running. Responses here are small; a test server needs no streaming.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
 
 
 @pytest.fixture(scope="session")
