@@ -10,7 +10,7 @@ receipt), :mod:`portal.billing.invoices` and :mod:`portal.billing.card` build on
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,8 +34,26 @@ def next_numbers(session: Session, kind: str, count: int) -> list[str]:
     documents), under the same lock as :func:`next_number`."""
     if count <= 0:
         return []
+    counter = locked_sequence(session, kind)
+    first = counter.last_number + 1
+    counter.last_number += count
+    return [f"{DOCUMENT_PREFIXES[kind]}-{n:06d}" for n in range(first, first + count)]
+
+
+def locked_sequence(session: Session, kind: str) -> DocumentSequence:
+    """The counter row of ``kind``, created if need be and locked until the commit. A job
+    that numbers many documents takes it before it reads what is left to number, so two
+    runs at once number one after the other. SQLite has no row locks: a write that changes
+    nothing takes its one write lock first."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(DocumentSequence)
+            .where(DocumentSequence.kind == kind)
+            .values(last_number=DocumentSequence.last_number)
+            .execution_options(synchronize_session=False)
+        )
     query = select(DocumentSequence).where(DocumentSequence.kind == kind).with_for_update()
-    counter = session.scalars(query).one_or_none()
+    counter = session.scalars(query.execution_options(populate_existing=True)).one_or_none()
     if counter is None:
         try:
             with session.begin_nested():
@@ -43,9 +61,7 @@ def next_numbers(session: Session, kind: str, count: int) -> list[str]:
         except IntegrityError:
             pass  # another transaction created it first
         counter = session.scalars(query.execution_options(populate_existing=True)).one()
-    first = counter.last_number + 1
-    counter.last_number += count
-    return [f"{DOCUMENT_PREFIXES[kind]}-{n:06d}" for n in range(first, first + count)]
+    return counter
 
 
 def documents_of(session: Session, order: Order) -> list[Document]:

@@ -26,7 +26,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.billing.documents import bill_to, next_numbers
+from portal.billing.documents import bill_to, locked_sequence, next_numbers
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail
 from portal.models import PLAN_ORDER_KINDS, Act, Order, Organization, TimeEntry
@@ -73,6 +73,7 @@ def issue_acts(
     if not catalog.work.acts:
         return []
     check_month_is_closed(month, today)
+    locked_sequence(session, "act")  # a second run at once waits here, then finds them issued
     issued = set(
         session.scalars(
             select(Act.organization_id).where(Act.catalog == catalog.code, Act.month == month)
@@ -83,6 +84,7 @@ def issue_acts(
         if order.organization_id not in issued and order.total > 0:
             by_organization[order.organization_id].append(order)
     if not by_organization:
+        session.commit()
         return []
     hours = _hours_worked(session, catalog.code, month, list(by_organization))
     organizations = {
