@@ -51,8 +51,12 @@ def stacked_bars(labels: list[str], series: list[tuple[str, list[int]]]) -> str:
         margin=8,
         spacing=12,
         truncate_label=-1,
+        print_zeroes=False,
     )
     chart.x_labels = labels
+    top = max((sum(values) for values in zip(*(v for _, v in series), strict=True)), default=0)
+    step = max(1, -(-top // 10))  # whole tickets on the axis, at most about ten marks
+    chart.y_labels = list(range(0, max(top, 1) + step, step))
     for name, values in series:
         chart.add(name, [value or None for value in values])
     # Its tooltips' configuration, for a script the portal never sends: nothing runs.
