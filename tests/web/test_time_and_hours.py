@@ -345,3 +345,107 @@ def test_an_unlimited_plan_counts_connections_and_never_limits(app, acme, owner)
         owner.submit(f"/tickets/{ticket}", f"/tickets/{ticket}/connection")
     _, text = meter(owner)
     assert "Remote connections this month 3, no limit" in text
+
+
+# --- a fixed number of queries, and two at once ---------------------------------------------
+
+
+def test_the_account_and_time_pages_cost_the_same_queries_with_more_time_logged(
+    app, acme, owner, desk
+):
+    from tests.web.test_lists import counting
+
+    at(app, NOVEMBER)
+    ticket = file_ticket(owner)
+
+    def statements(path):
+        owner.client.get(path)
+        with counting(app) as seen:
+            assert owner.client.get(path).status_code == 200
+        return len(seen)
+
+    log_on_ticket(desk, ticket, "1")
+    before = {p: statements(p) for p in ("/account", "/account/time", f"/tickets/{ticket}")}
+    with app.app_context():
+        db.session.execute(
+            sa.insert(TimeEntry),
+            [
+                {
+                    "organization_id": acme.id,
+                    "catalog": "kbs",
+                    "ticket_id": ticket,
+                    "worked_on": date(2026, 11, 1 + n % 22),
+                    "minutes": 10,
+                    "description": "More work",
+                    "billable": True,
+                    "created_at": NOVEMBER,
+                }
+                for n in range(120)
+            ],
+        )
+        db.session.commit()
+    after = {p: statements(p) for p in before}
+    assert after == before
+
+
+def test_two_connections_asked_at_once_at_the_limit_count_one_after_the_other(
+    app, make_organization, form_client
+):
+    import threading
+
+    from portal.models import RemoteConnection
+
+    org = make_organization("Prof", "owner@prof.example")
+    with app.app_context():
+        give_plan(db.session, org.id, "prof", *PERIOD)
+    at(app, NOVEMBER)
+    browsers = []
+    for _ in range(2):
+        forms = form_client(app.test_client())
+        forms.sign_in(org.owner.email)
+        browsers.append(forms)
+    ticket = file_ticket(browsers[0])
+    assert browsers[0].submit(f"/tickets/{ticket}", f"/tickets/{ticket}/connection").status_code
+    tokens = [b.token(f"/tickets/{ticket}") for b in browsers]
+    barrier = threading.Barrier(2)
+
+    def ask(index):
+        barrier.wait()
+        browsers[index].client.post(
+            f"/tickets/{ticket}/connection", data={"csrf_token": tokens[index]}
+        )
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # The second free connection went to one click; the other needed the consent to pay.
+    assert [c.paid for c in rows(app, RemoteConnection)] == [False, False]
+
+
+def test_two_month_end_runs_at_once_settle_each_organization_once(app, acme, owner, desk):
+    import threading
+
+    from portal.work.jobs import run_month_end
+
+    at(app, NOVEMBER)
+    log_on_ticket(desk, file_ticket(owner), "5")
+    at(app, DECEMBER_FIRST)
+    barrier = threading.Barrier(2)
+
+    def run():
+        with app.app_context():
+            barrier.wait()
+            run_month_end()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(rows(app, TimeSettlement)) == 1
+    assert len([o for o in rows(app, Order) if o.kind == "time"]) == 1
+    from portal.models import Act
+
+    assert len(rows(app, Act)) == 1
