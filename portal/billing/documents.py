@@ -10,6 +10,8 @@ receipt), :mod:`portal.billing.invoices` and :mod:`portal.billing.card` build on
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -76,6 +78,24 @@ def bill_to(organization: Organization) -> dict:
         "bill_to_tax_number": organization.tax_number,
         "bill_to_address": organization.address,
     }
+
+
+def new_invoice(
+    order: Order, organization: Organization, *, number: str, issued_at: datetime, due_on: date
+) -> Document:
+    """The open bank-transfer invoice of ``order``, numbered ``number``, not yet added."""
+    return Document(
+        kind="invoice",
+        number=number,
+        order_id=order.id,
+        organization_id=order.organization_id,
+        status="open",
+        issued_at=issued_at,
+        due_on=due_on,
+        total=order.total,
+        currency=order.currency,
+        **bill_to(organization),
+    )
 
 
 def order_documents(session: Session, order: Order) -> dict[str, Document]:

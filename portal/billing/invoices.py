@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from portal.billing.documents import bill_to, next_number, order_documents
+from portal.billing.documents import new_invoice, next_number, order_documents
 from portal.billing.orders import BillingError, claim_payment_method, fulfil, locked_order
 from portal.listing import matching
 from portal.mail.outbox import Outbox
@@ -60,17 +60,12 @@ def issue_invoice(
     if not can_be_invoiced(order.organization):
         raise BillingError("bill_to_incomplete", order)
     claim_payment_method(session, order, "bank-transfer")
-    document = Document(
-        kind="invoice",
+    document = new_invoice(
+        order,
+        order.organization,
         number=next_number(session, "invoice"),
-        order_id=order.id,
-        organization_id=order.organization_id,
-        status="open",
         issued_at=now,
         due_on=today + timedelta(days=due_days),
-        total=order.total,
-        currency=order.currency,
-        **bill_to(order.organization),
     )
     session.add(document)
     try:

@@ -250,21 +250,7 @@ def buy_hours():
     if request.form.get("seen_total") != str(offer.total):
         flash(_("The prices changed since you opened this page. Check the offer and buy again."))
         return redirect(url_for("work.time_page"), 303)
-    today = today_in(catalog.timezone)
-    order = time_order(
-        offer,
-        kind="hours",
-        organization_id=_organization_id(),
-        user_id=current_user.id,
-        labels=labels_for(catalog, None),
-        titles=hours_titles(hours),
-        details={"minutes": hours * 60},
-        coverage=(today, today),
-        now=now(),
-    )
-    db.session.add(order)
-    db.session.commit()
-    return redirect(url_for("billing.order", order_id=order.id), 303)
+    return _place_order(catalog, offer, "hours", hours_titles(hours), {"minutes": hours * 60})
 
 
 # --- connections -----------------------------------------------------------------------------
@@ -576,15 +562,24 @@ def new_request():
         return _request_page(catalog, plan_code, quantities, error=error_message(error), status=422)
     if request.method == "GET" or request.form.get("seen_total") != str(priced.total):
         return _request_page(catalog, plan_code, quantities, priced)
+    ordered = {k: int(v) for k, v in quantities.items() if v and v != "0"}
+    return _place_order(
+        catalog, priced, "request", request_titles(catalog, plan_code), {"quantities": ordered}
+    )
+
+
+def _place_order(catalog, priced, kind: str, titles, details: dict):
+    """Order what the engine priced (hours in advance, a one-off request), dated today in
+    the provider's zone, and go to its page to pay."""
     today = today_in(catalog.timezone)
     order = time_order(
         priced,
-        kind="request",
+        kind=kind,
         organization_id=_organization_id(),
         user_id=current_user.id,
         labels=labels_for(catalog, None),
-        titles=request_titles(catalog, plan_code),
-        details={"quantities": {k: int(v) for k, v in quantities.items() if v and v != "0"}},
+        titles=titles,
+        details=details,
         coverage=(today, today),
         now=now(),
     )

@@ -29,7 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.billing.documents import bill_to, next_number
+from portal.billing.documents import new_invoice, next_number
 from portal.billing.invoices import can_be_invoiced
 from portal.billing.orders import Labels, time_order
 from portal.mail.outbox import Outbox
@@ -325,17 +325,12 @@ def complete_session(
     document = None
     if can_be_invoiced(row.organization):
         order.payment_method = "bank-transfer"
-        document = Document(
-            kind="invoice",
+        document = new_invoice(
+            order,
+            row.organization,
             number=next_number(session, "invoice"),
-            order_id=order.id,
-            organization_id=order.organization_id,
-            status="open",
             issued_at=now,
             due_on=today + timedelta(days=due_days),
-            total=order.total,
-            currency=order.currency,
-            **bill_to(row.organization),
         )
         session.add(document)
         session.flush()

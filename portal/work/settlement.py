@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.orm import Session
 
-from portal.billing.documents import bill_to, next_numbers
+from portal.billing.documents import new_invoice, next_numbers
 from portal.billing.invoices import can_be_invoiced
 from portal.billing.orders import Labels, time_order
 from portal.mail.outbox import Outbox
@@ -261,17 +261,12 @@ def _invoice(session, results, organizations, today, now, due_days) -> list[Sett
     for result, number in zip(invoiceable, numbers, strict=True):
         order = result.order
         order.payment_method = "bank-transfer"
-        invoiced[result.organization_id] = Document(
-            kind="invoice",
+        invoiced[result.organization_id] = new_invoice(
+            order,
+            organizations[result.organization_id],
             number=number,
-            order_id=order.id,
-            organization_id=order.organization_id,
-            status="open",
             issued_at=now,
             due_on=today + timedelta(days=due_days),
-            total=order.total,
-            currency=order.currency,
-            **bill_to(organizations[result.organization_id]),
         )
     session.add_all(invoiced.values())
     for result in results:

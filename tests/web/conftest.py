@@ -101,6 +101,15 @@ def staff(make_user, forms) -> Account:
     return account
 
 
+@pytest.fixture
+def desk(app, make_user, form_client):
+    """A second browser, a staff member's (Petro) beside the client's ``forms``."""
+    account = make_user("agent@example.com", role="staff", name="Petro")
+    forms = form_client(app.test_client())
+    assert forms.sign_in(account.email).status_code == 303
+    return forms
+
+
 class Page(HTMLParser):
     """What a test reads on a page: form inputs by name, and the text of elements by id."""
 

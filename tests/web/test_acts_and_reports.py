@@ -52,14 +52,6 @@ def log(desk, ticket: int, duration: str):
     return desk.submit(page, f"/staff/tickets/{ticket}/time", {**data, "submission": key[1]})
 
 
-@pytest.fixture
-def desk(app, make_user, form_client):
-    account = make_user("agent@example.com", role="staff", name="Petro")
-    forms = form_client(app.test_client())
-    assert forms.sign_in(account.email).status_code == 303
-    return forms
-
-
 # --- acts --------------------------------------------------------------------------------------
 
 

@@ -46,15 +46,6 @@ def acme(app, make_organization):
     return org
 
 
-@pytest.fixture
-def staff_forms(app, make_user, form_client):
-    """A second browser, signed in as a staff member."""
-    account = make_user("agent@example.com", role="staff", name="Petro")
-    forms = form_client(app.test_client())
-    assert forms.sign_in(account.email).status_code == 303
-    return forms
-
-
 def file_on_site(forms, **fields):
     """Fill in and send the filing form as the signed-in client; the response."""
     html = forms.client.get("/tickets/new").get_data(as_text=True)
@@ -92,9 +83,7 @@ def page_of(forms, number: int) -> str:
 # --- Done means -------------------------------------------------------------------------------
 
 
-def test_a_kbs_client_watches_the_reaction_clock_pause_move_and_meet(
-    app, forms, acme, staff_forms, mails
-):
+def test_a_kbs_client_watches_the_reaction_clock_pause_move_and_meet(app, forms, acme, desk, mails):
     at(app, FRIDAY_KYIV)
     forms.sign_in(acme.owner.email)
     number = ticket_id(file_on_site(forms))
@@ -114,7 +103,7 @@ def test_a_kbs_client_watches_the_reaction_clock_pause_move_and_meet(
     assert 'hx-trigger="every' in fragment
     assert clocks_on(fragment)["reaction"]["used"] == "4 h 00 min of 9 h 00 min"
 
-    staff_forms.submit(
+    desk.submit(
         f"/tickets/{number}", f"/staff/tickets/{number}/status", {"status": "waiting_for_client"}
     )
     at(app, FRIDAY_KYIV + timedelta(days=2, hours=21))  # Monday 13:30: two hours later
@@ -130,7 +119,7 @@ def test_a_kbs_client_watches_the_reaction_clock_pause_move_and_meet(
     # Two working hours paused: 16:30 + 2 h = 18:00 Monday... + 0.5 h on Tuesday.
     assert shown["reaction"]["due"] == "2026-12-01T09:30:00+02:00"
 
-    staff_forms.submit(f"/tickets/{number}", f"/tickets/{number}/replies", {"body": "Fixed."})
+    desk.submit(f"/tickets/{number}", f"/tickets/{number}/replies", {"body": "Fixed."})
     html = page_of(forms, number)
     assert clocks_on(html)["reaction"]["state"] == "met"
     assert "Met at 30 November 2026, 13:30" in visible_text(html)
@@ -267,10 +256,10 @@ def test_a_ticket_filed_at_an_awkward_moment_is_due(
         assert row.due_at.isoformat() == iso(due).astimezone(UTC).isoformat()
 
 
-def test_staff_file_a_callers_ticket_from_the_time_of_the_call(app, acme, staff_forms):
+def test_staff_file_a_callers_ticket_from_the_time_of_the_call(app, acme, desk):
     at(app, iso("2026-11-27T10:25:00+02:00"))
     page = f"/staff/organizations/{acme.id}/tickets/new"
-    html = staff_forms.client.get(page + "?lang=en").get_data(as_text=True)
+    html = desk.client.get(page + "?lang=en").get_data(as_text=True)
     key = re.search(r'name="submission"[^>]*value="([^"]+)"', html).group(1)
     data = {
         "title": "Printer",
@@ -280,13 +269,13 @@ def test_staff_file_a_callers_ticket_from_the_time_of_the_call(app, acme, staff_
         "contact_phone": "+380 44 000 00 00",
         "submission": key,
     }
-    number = ticket_id(staff_forms.submit(page, f"/staff/organizations/{acme.id}/tickets", data))
+    number = ticket_id(desk.submit(page, f"/staff/organizations/{acme.id}/tickets", data))
     with app.app_context():
         ticket = db.session.get(Ticket, number)
         assert ticket.opened_at == iso("2026-11-27T10:00:00+02:00")
         assert ticket.filed_by.email == "agent@example.com" and ticket.opened_by is None
     # Nine working hours from the call: eight on Friday, one on Monday.
-    assert clocks_on(page_of(staff_forms, number))["reaction"]["due"] == "2026-11-30T10:00:00+02:00"
+    assert clocks_on(page_of(desk, number))["reaction"]["due"] == "2026-11-30T10:00:00+02:00"
 
 
 @pytest.mark.parametrize(
@@ -299,11 +288,11 @@ def test_staff_file_a_callers_ticket_from_the_time_of_the_call(app, acme, staff_
     ids=["a call in the future", "a call too long ago", "a time that is no time"],
 )
 def test_a_call_time_staff_cannot_use_is_refused_beside_the_field(
-    app, acme, staff_forms, page, called_at, message
+    app, acme, desk, page, called_at, message
 ):
     at(app, iso("2026-11-27T10:25:00+02:00"))
     form_page = f"/staff/organizations/{acme.id}/tickets/new"
-    response = staff_forms.submit(
+    response = desk.submit(
         form_page,
         f"/staff/organizations/{acme.id}/tickets?lang=en",
         {"title": "T", "description": "D", "category": "support", "called_at": called_at},
@@ -775,14 +764,14 @@ def test_a_filing_form_with_a_mistake_says_so_beside_the_field(
     assert message in page(response.get_data(as_text=True)).error_beside(field)
 
 
-def test_a_status_the_path_does_not_allow_is_refused_and_said(app, acme, one_ticket, staff_forms):
-    response = staff_forms.submit(
+def test_a_status_the_path_does_not_allow_is_refused_and_said(app, acme, one_ticket, desk):
+    response = desk.submit(
         f"/tickets/{one_ticket}",
         f"/staff/tickets/{one_ticket}/status?lang=en",
         {"status": "closed"},
     )
     assert response.status_code == 303
-    html = staff_forms.client.get(response.headers["Location"]).get_data(as_text=True)
+    html = desk.client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The ticket cannot go to that status from where it is." in visible_text(html)
     with app.app_context():
         assert db.session.get(Ticket, one_ticket).status == "new"
@@ -808,23 +797,23 @@ def many_tickets(app, organization_id: int, count: int, start: datetime) -> None
             )
 
 
-def test_the_queue_is_ordered_by_the_nearest_due_time_and_filters(app, acme, staff_forms):
+def test_the_queue_is_ordered_by_the_nearest_due_time_and_filters(app, acme, desk):
     many_tickets(app, acme.id, 3, FRIDAY_KYIV - timedelta(days=3))  # Tuesday: breached by now
     many_tickets(app, acme.id, 2, FRIDAY_KYIV)
     at(app, FRIDAY_KYIV + timedelta(minutes=5))
-    html = staff_forms.client.get("/staff/tickets?lang=en").get_data(as_text=True)
+    html = desk.client.get("/staff/tickets?lang=en").get_data(as_text=True)
     order = [int(n) for n in re.findall(r'data-ticket="(\d+)"', html)]
     assert len(order) == 5 and order[:3] == sorted(order[:3])
-    breached = staff_forms.client.get("/staff/tickets?due=breached").get_data(as_text=True)
+    breached = desk.client.get("/staff/tickets?due=breached").get_data(as_text=True)
     assert len(re.findall(r'data-ticket="', breached)) == 3
-    unassigned = staff_forms.client.get("/staff/tickets?assignee=none").get_data(as_text=True)
+    unassigned = desk.client.get("/staff/tickets?assignee=none").get_data(as_text=True)
     assert len(re.findall(r'data-ticket="', unassigned)) == 5
-    waiting = staff_forms.client.get("/staff/tickets?status=waiting_for_client")
+    waiting = desk.client.get("/staff/tickets?status=waiting_for_client")
     assert re.findall(r'data-ticket="', waiting.get_data(as_text=True)) == []
 
 
 def test_the_queue_and_a_clients_list_run_as_many_queries_for_60_tickets_as_for_3(
-    app, acme, staff_forms, forms
+    app, acme, desk, forms
 ):
     from tests.web.test_lists import counting
 
@@ -838,9 +827,9 @@ def test_the_queue_and_a_clients_list_run_as_many_queries_for_60_tickets_as_for_
         return len(statements)
 
     many_tickets(app, acme.id, 3, FRIDAY_KYIV)
-    few = (queries(staff_forms.client, "/staff/tickets"), queries(forms.client, "/tickets"))
+    few = (queries(desk.client, "/staff/tickets"), queries(forms.client, "/tickets"))
     many_tickets(app, acme.id, 57, FRIDAY_KYIV)
-    assert (queries(staff_forms.client, "/staff/tickets"), queries(forms.client, "/tickets")) == few
+    assert (queries(desk.client, "/staff/tickets"), queries(forms.client, "/tickets")) == few
 
 
 def test_the_same_reply_sent_twice_adds_one_message(app, forms, acme, one_ticket):
@@ -873,10 +862,10 @@ def test_a_renewal_paid_early_does_not_hide_the_plan_that_runs_today(app, forms,
         assert db.session.get(Ticket, number).plan == "optima"
 
 
-def test_a_queue_longer_than_its_count_limit_says_more_than(app, acme, staff_forms, monkeypatch):
+def test_a_queue_longer_than_its_count_limit_says_more_than(app, acme, desk, monkeypatch):
     from portal.tickets import staff as staff_views
 
     monkeypatch.setattr(staff_views, "QUEUE_COUNT_LIMIT", 3)
     many_tickets(app, acme.id, 5, FRIDAY_KYIV)
-    html = staff_forms.client.get("/staff/tickets?lang=en").get_data(as_text=True)
+    html = desk.client.get("/staff/tickets?lang=en").get_data(as_text=True)
     assert "1–5 of more than 3" in visible_text(html)  # counted only as far as the limit

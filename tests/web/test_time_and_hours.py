@@ -38,15 +38,6 @@ def acme(app, make_organization):
 
 
 @pytest.fixture
-def desk(app, make_user, form_client):
-    """A staff member's browser."""
-    account = make_user("agent@example.com", role="staff", name="Petro")
-    forms = form_client(app.test_client())
-    assert forms.sign_in(account.email).status_code == 303
-    return forms
-
-
-@pytest.fixture
 def owner(app, form_client, acme):
     forms = form_client(app.test_client())
     forms.client.set_cookie("lang", "en")
