@@ -101,6 +101,7 @@ def create_app(test_config: dict | None = None):
     from portal.tickets.cli import close_resolved_command, sweep_command
     from portal.translate import translate_cli
     from portal.views import register_template_helpers
+    from portal.visits import bp as visits_bp
     from portal.work import bp as work_bp
     from portal.work.cli import work_cli
 
@@ -115,6 +116,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(health_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(work_bp)
+    app.register_blueprint(visits_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
     sla_command.add_command(sweep_command)

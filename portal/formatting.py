@@ -169,7 +169,7 @@ def zone_countries() -> dict[str, str]:
 def is_known_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # a folder of zones: OSError
         return False
     return True
 
@@ -190,6 +190,18 @@ def zone_label(timezone: str, locale: str, now: datetime) -> str:
     sign = "+" if minutes >= 0 else "−"
     hours, minutes = divmod(abs(minutes), 60)
     return digits(f"UTC{sign}{hours:02d}:{minutes:02d} {city(timezone, locale)}", locale)
+
+
+def weekday(value: date, locale: str) -> str:
+    """The day of the week in words: ``Saturday``, ``شنبه``."""
+    return format_date(value, "EEEE", locale=locale)
+
+
+def clock(value: datetime, locale: str, timezone: str | None = None) -> str:
+    """The time of day, in ``timezone`` when given: ``09:00``, ``۰۹:۰۰``."""
+    if timezone:
+        value = value.astimezone(ZoneInfo(timezone))
+    return digits(format_time(value, "HH:mm", locale=locale), locale)
 
 
 def moment(value: datetime, locale: str, timezone: str | None = None) -> str:

@@ -92,6 +92,12 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["moment"] = lambda value, timezone=None: formatting.moment(
         value, wording.locale_code(), timezone or reader_timezone()
     )
+    app.jinja_env.filters["weekday"] = lambda value: formatting.weekday(
+        value, wording.locale_code()
+    )
+    app.jinja_env.filters["clock"] = lambda value, timezone=None: formatting.clock(
+        value, wording.locale_code(), timezone or reader_timezone()
+    )
     app.jinja_env.filters["plain"] = wording.number_plain
     app.jinja_env.filters["typed_date"] = lambda value: formatting.typed_date(
         value, wording.locale_code()

@@ -279,7 +279,7 @@ def place_order(
 
 # --- orders of time: extra hours, prepaid hours, remote sessions, one-off requests -------------
 
-TIME_ORDER_KINDS = ("time", "hours", "session", "request")
+TIME_ORDER_KINDS = ("time", "hours", "session", "request", "visit")
 
 
 def time_order(
@@ -417,12 +417,26 @@ def cancel_order(session: Session, order: Order, now: datetime) -> None:
     order = locked_order(session, order.id)
     if order.status != "pending_payment":
         raise BillingError("order_closed", order)
+    _void(session, order, now)
+    session.commit()
+
+
+def void_pending_order(session: Session, order_id: int, now: datetime) -> bool:
+    """Cancel order ``order_id`` if it still awaits payment, within the caller's
+    transaction (a visit called off takes its unpaid order with it); whether it did."""
+    order = locked_order(session, order_id)
+    if order.status != "pending_payment":
+        return False
+    _void(session, order, now)
+    return True
+
+
+def _void(session: Session, order: Order, now: datetime) -> None:
     order.status = "cancelled"
     order.closed_at = now
     for document in documents_of(session, order):
         if document.kind == "invoice" and document.status == "open":
             document.status = "void"
-    session.commit()
 
 
 def claim_payment_method(session: Session, order: Order, method: str) -> None:

@@ -68,14 +68,22 @@ class Outbox:
         return row
 
     def put_all(self, session: Session, mails: Iterable[Mail], now: datetime) -> int:
-        """Add many mails without attachments in one statement (renewal reminders); how many."""
-        rows = [self._values(mail, now) for mail in mails]
+        """Add many mails in one statement (renewal reminders); how many. A mail with
+        attachments goes in with :meth:`put`, which keeps them."""
+        rows = []
+        kept = 0
+        for mail in mails:
+            if mail.attachments:
+                self.put(session, mail, now)
+                kept += 1
+            else:
+                rows.append(self._values(mail, now))
         if rows:
             # One executemany of the table's own INSERT (pipelined by psycopg): no ORM
             # bookkeeping per row.
             session.execute(insert(OutboxMail.__table__), rows)
             session.info[WAITING] = True
-        return len(rows)
+        return len(rows) + kept
 
     def _values(self, mail: Mail, now: datetime) -> dict:
         return {

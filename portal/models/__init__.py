@@ -604,6 +604,15 @@ from portal.models.tickets import (  # noqa: E402, F401  (they build on the mode
     TicketPause,
     TicketTarget,
 )
+from portal.models.visits import (  # noqa: E402, F401
+    LIVE_VISIT,
+    NO_OVERLAP,
+    VISIT_KINDS,
+    VISIT_STATUSES,
+    Technician,
+    TechnicianTimeOff,
+    Visit,
+)
 from portal.models.work import (  # noqa: E402, F401
     SESSION_STATUSES,
     Act,

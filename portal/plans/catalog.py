@@ -393,6 +393,39 @@ class WorkTerms:
 
 
 @dataclass(frozen=True)
+class VisitTerms:
+    """How a catalog books on-site visits (its ``[visits]`` section; the block lengths are
+    the catalog's ``visit_blocks``).
+
+    ``calendar``: the technicians' working hours unless a technician has their own;
+    ``area``: the service area (Tehran) whose clients the free hours are for, the rest
+    being "out of town"; ``free_hours``: a per-year quantity feature, the free on-site
+    hours a plan includes each contract year; ``periodic``: a per-year quantity
+    feature, the periodic visits a plan includes, each booked as a ``periodic_hours``
+    block; ``priority``: plans in dispatch order (first is sent first); ``onsite``:
+    the hourly service pricing on-site hours beyond the free ones (its bundles price
+    whole blocks); ``extra_periodic``: the fixed service pricing a periodic visit
+    beyond the plan's; ``travel``: the out-of-scope item that bills travel outside the
+    area at cost; ``planned``: plans whose contract includes visits the provider
+    schedules; ``notice_hours``: how far ahead a visit can be booked;
+    ``change_hours``: until how long before it a client may move or cancel it.
+    """
+
+    calendar: str | None = None
+    area: LocalizedText | None = None
+    free_hours: str | None = None
+    periodic: str | None = None
+    periodic_hours: int | None = None
+    priority: tuple[str, ...] = ()
+    onsite: str | None = None
+    extra_periodic: str | None = None
+    travel: str | None = None
+    planned: tuple[str, ...] = ()
+    notice_hours: int = 4
+    change_hours: int = 24
+
+
+@dataclass(frozen=True)
 class ScopeItem:
     """A category of problem the provider does not resolve under the plan."""
 
@@ -431,6 +464,7 @@ class Catalog:
     provider: Provider | None = None
     callback: CallbackPromise | None = None
     work: WorkTerms = field(default_factory=WorkTerms)
+    visits: VisitTerms = field(default_factory=VisitTerms)
     version: int | None = None
     checksum: str | None = None
 

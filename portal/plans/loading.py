@@ -42,6 +42,7 @@ from portal.plans.catalog import (
     SlaTarget,
     TermOffer,
     Unit,
+    VisitTerms,
     WorkTerms,
     interval_length,
 )
@@ -79,7 +80,7 @@ _TERMLESS = ("per-request", "included")
 SERVICE_PRICING = ("hourly", "fixed")
 TARGET_APPLIES = ("every-ticket", "claimed", "confirmed-defect")
 TARGET_MET_BY = ("first-reply", "resolution", "fix-date")
-SERVICE_KINDS = ("hours", "remote-session", "extra")
+SERVICE_KINDS = ("hours", "remote-session", "onsite", "extra")
 PAYMENT_METHODS = ("card", "bank-transfer")
 DURATION_UNITS = (
     "minutes",
@@ -417,9 +418,10 @@ class _CatalogReader:
         work = self.work(root, features, services, units, calendars)
         blocks = head.raw("visit_blocks", [])
         if not isinstance(blocks, list) or not all(
-            isinstance(b, int) and not isinstance(b, bool) and b > 0 for b in blocks
+            isinstance(b, int) and not isinstance(b, bool) and 0 < b <= 24 for b in blocks
         ):
             raise head.error("visit_blocks", "must be a list of whole hours")
+        visits = self.visits(root, features, services, plans, calendars, out_of_scope, blocks)
         provider_node = root.child("provider", required=False)
         if provider_node is not None:
             if head.has("provider"):
@@ -448,6 +450,7 @@ class _CatalogReader:
             visit_blocks=tuple(blocks),
             callback=callback,
             work=work,
+            visits=visits,
         )
 
     def work(self, root: _Node, features, services, units, calendars) -> WorkTerms:
@@ -485,6 +488,65 @@ class _CatalogReader:
             acts=node.boolean("acts"),
             report_unit=report_unit,
             sessions=sessions,
+        )
+
+    def visits(
+        self, root: _Node, features, services, plans, calendars, out_of_scope, blocks
+    ) -> VisitTerms:
+        """The ``[visits]`` section: the technicians' calendar, the area, quotas and prices."""
+        node = root.child("visits", required=False)
+        if node is None:
+            return VisitTerms()
+        calendar = node.string("calendar")
+        if calendar not in calendars:
+            raise node.error("calendar", f"unknown calendar '{calendar}'")
+        by_code = {feature.code: feature for feature in features}
+        yearly = {}
+        for key in ("free_hours", "periodic"):
+            code = node.string(key, None)
+            if code is not None:
+                feature = by_code.get(code)
+                if feature is None:
+                    raise node.error(key, f"unknown feature '{code}'")
+                if feature.kind != "quantity" or feature.per != "year":
+                    raise node.error(key, f"feature '{code}' is not a quantity per year")
+            yearly[key] = code
+        periodic_hours = node.integer("periodic_hours", None, minimum=1)
+        if yearly["periodic"] is not None and periodic_hours not in blocks:
+            raise node.error("periodic_hours", "must be one of the catalog's visit_blocks")
+        plan_lists = {}
+        for key in ("priority", "planned"):
+            codes = node.raw(key, [])
+            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+                raise node.error(key, "must be a list of plan codes")
+            for code in codes:
+                if code not in plans:
+                    raise node.error(key, f"unknown plan '{code}'")
+            plan_lists[key] = tuple(codes)
+        onsite = node.string("onsite", None)
+        if onsite is not None and (onsite not in services or services[onsite].pricing != "hourly"):
+            raise node.error("onsite", f"'{onsite}' is not a service priced by the hour")
+        extra_periodic = node.string("extra_periodic", None)
+        if extra_periodic is not None and (
+            extra_periodic not in services or services[extra_periodic].pricing != "fixed"
+        ):
+            raise node.error("extra_periodic", f"'{extra_periodic}' is not a fixed-price service")
+        travel = node.string("travel", None)
+        if travel is not None and travel not in {item.code for item in out_of_scope}:
+            raise node.error("travel", f"unknown out-of-scope item '{travel}'")
+        return VisitTerms(
+            calendar=calendar,
+            area=node.text("area", required=False),
+            free_hours=yearly["free_hours"],
+            periodic=yearly["periodic"],
+            periodic_hours=periodic_hours,
+            priority=plan_lists["priority"],
+            onsite=onsite,
+            extra_periodic=extra_periodic,
+            travel=travel,
+            planned=plan_lists["planned"],
+            notice_hours=node.integer("notice_hours", 4),
+            change_hours=node.integer("change_hours", 24),
         )
 
     def provider(self, node: _Node) -> Provider:
@@ -598,7 +660,7 @@ class _CatalogReader:
         name = node.string(key, default)
         try:
             zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # a folder: OSError
             raise node.error(key, f"unknown time zone '{name}'") from None
         return name
 

@@ -78,8 +78,8 @@ BUNDLED_FACTS = [
         ["basic", "standard", "premium"],
         [],
         ["first-response"],
-        ["extra-visit", "launch-2d", "launch-3d", "server-move"],
-        id="iotex is in IRR, fa, Asia/Tehran with three packages and four extras",
+        ["onsite", "extra-visit", "launch-2d", "launch-3d", "server-move"],
+        id="iotex is in IRR, fa, Asia/Tehran with three packages, on-site hours and four extras",
     ),
     pytest.param(
         "kbs",

@@ -1,0 +1,465 @@
+"""Staff's side of visits: technicians' day plans, the dispatch queue, a visit's page (move,
+cancel, mark made), planned visits, technicians and their time off. Staff only: clients
+get 404, as for every staff page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.accounts.access import staff_required
+from portal.catalog.current import current_catalog
+from portal.clock import now, today_in
+from portal.extensions import db
+from portal.formatting import is_known_zone
+from portal.models import STAFF_ROLES, Organization, Technician, TechnicianTimeOff, User, Visit
+from portal.plans import PlanError
+from portal.plans.visits import REGIONS, parse_hours
+from portal.visits import bp
+from portal.visits.booking import (
+    DAY_NAMES,
+    PlannedVisit,
+    VisitError,
+    add_time_off,
+    assign_visit,
+    cancel_visit,
+    complete_visit,
+    day_plan,
+    dispatch_queue,
+    move_visit,
+    plan_visit,
+    technicians_of,
+)
+from portal.visits.forms import AssignForm, PlannedVisitForm, TechnicianForm, TimeOffForm
+from portal.visits.presentation import region_label, visit_error_message, visit_mails
+
+
+def _catalog():
+    catalog = current_catalog()
+    if catalog.visits.calendar is None:
+        abort(404)
+    return catalog
+
+
+def _day_arg(catalog) -> date:
+    try:
+        return date.fromisoformat(request.args.get("day") or "")
+    except ValueError:
+        return today_in(catalog.timezone)
+
+
+def _technician_choices(catalog):
+    return [
+        (str(t.id), f"{t.user.name} ({region_label(catalog, t.region)})")
+        for t in technicians_of(db.session, catalog.code)
+    ]
+
+
+def _at(catalog, day_text: str, start_text: str) -> datetime | None:
+    """A day and a time typed by staff, in the catalog's zone."""
+    try:
+        day = date.fromisoformat(day_text)
+        start = time.fromisoformat(start_text)
+    except ValueError:
+        return None
+    return datetime.combine(day, start, ZoneInfo(catalog.timezone))
+
+
+def _mail_args(catalog):
+    return {"mail": visit_mails(catalog), "outbox": current_app.extensions["outbox"]}
+
+
+@bp.get("/staff/visits")
+@staff_required
+def staff_day():
+    catalog = _catalog()
+    day = _day_arg(catalog)
+    return _day_page(catalog, day)
+
+
+def _day_page(catalog, day, status=200, assign_errors=None, planned_form=None):
+    technicians = _technician_choices(catalog)
+    queue = dispatch_queue(db.session, catalog)
+    changes = list(
+        db.session.scalars(
+            select(Visit)
+            .where(
+                Visit.catalog == catalog.code,
+                Visit.change_request.is_not(None),
+                Visit.status.in_(("requested", "booked")),
+            )
+            .order_by(Visit.updated_at)
+            .limit(50)
+        )
+    )
+    planned_form = planned_form or PlannedVisitForm(formdata=None)
+    if catalog.visits.planned:
+        planned_form.organization_id.choices = _planned_clients(catalog)
+        planned_form.technician_id.choices = technicians
+    return (
+        render_template(
+            "visits/staff_day.html",
+            catalog=catalog,
+            day=day,
+            previous=day - timedelta(days=1),
+            following=day + timedelta(days=1),
+            plan=day_plan(db.session, catalog, day),
+            queue=queue,
+            changes=changes,
+            technicians=technicians,
+            assign_errors=assign_errors or {},
+            planned_form=planned_form,
+            zone=catalog.timezone,
+        ),
+        status,
+    )
+
+
+def _planned_clients(catalog):
+    from portal.models import SubscriptionPeriod
+
+    today = today_in(catalog.timezone)
+    rows = db.session.execute(
+        select(Organization.id, Organization.name)
+        .join(SubscriptionPeriod, SubscriptionPeriod.organization_id == Organization.id)
+        .where(
+            SubscriptionPeriod.catalog == catalog.code,
+            SubscriptionPeriod.plan.in_(catalog.visits.planned),
+            SubscriptionPeriod.end >= today,
+        )
+        .distinct()
+        .order_by(Organization.name)
+        .limit(500)
+    ).all()
+    return [(str(i), name) for i, name in rows]
+
+
+def _staff_visit(visit_id: int) -> Visit:
+    visit = db.session.get(Visit, visit_id)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+@bp.post("/staff/visits/<id:visit_id>/assign")
+@staff_required
+def assign(visit_id: int):
+    catalog = _catalog()
+    visit = _staff_visit(visit_id)
+    form = AssignForm()
+    starts_at = _at(catalog, form.day.data or "", form.start.data or "")
+    day = today_in(catalog.timezone)
+    if not form.validate() or starts_at is None:
+        return _day_page(catalog, day, 422, {visit.id: _("Give the day and the start time.")})
+    try:
+        technician_id = int(form.technician_id.data or "")
+    except ValueError:
+        return _day_page(
+            catalog, day, 422, {visit.id: visit_error_message(VisitError("unknown_technician"))}
+        )
+    try:
+        assign_visit(
+            db.session,
+            visit.id,
+            technician_id,
+            starts_at,
+            catalog=catalog,
+            now=now(),
+            **_mail_args(catalog),
+        )
+    except VisitError as error:
+        return _day_page(catalog, day, 409, {visit.id: visit_error_message(error)})
+    flash(_("The visit is booked and the client has the calendar file."))
+    return redirect(url_for("visits.staff_day", day=starts_at.date().isoformat()), 303)
+
+
+@bp.post("/staff/visits/planned")
+@staff_required
+def plan():
+    catalog = _catalog()
+    if not catalog.visits.planned:
+        abort(404)
+    form = PlannedVisitForm()
+    day = today_in(catalog.timezone)
+    starts_at = _at(catalog, form.day.data or "", form.start.data or "")
+    valid = form.validate()
+    if starts_at is None:
+        form.start.errors = [_("Give the day and the start time.")]
+        valid = False
+    try:
+        hours = int(form.hours.data or "")
+        organization_id = int(form.organization_id.data or "")
+        technician_id = int(form.technician_id.data or "")
+    except ValueError:
+        form.hours.errors = [visit_error_message(VisitError("invalid_hours"))]
+        valid = False
+    if not valid:
+        return _day_page(catalog, day, 422, planned_form=form)
+    try:
+        visit = plan_visit(
+            db.session,
+            PlannedVisit(
+                organization_id=organization_id,
+                technician_id=technician_id,
+                starts_at=starts_at,
+                hours=hours,
+                address=form.address.data,
+                purpose=form.purpose.data,
+            ),
+            catalog=catalog,
+            user_id=current_user.id,
+            now=now(),
+            **_mail_args(catalog),
+        )
+    except VisitError as error:
+        field = {"starts_at": "start", "technician_id": "technician_id"}.get(error.field or "")
+        target = getattr(form, field or error.field or "", None) or form.organization_id
+        target.errors = [visit_error_message(error)]
+        return _day_page(
+            catalog, day, 409 if error.code == "slot_taken" else 422, planned_form=form
+        )
+    flash(_("The planned visit is booked and the client has the calendar file."))
+    return redirect(url_for("visits.staff_visit", visit_id=visit.id), 303)
+
+
+@bp.get("/staff/visits/<id:visit_id>")
+@staff_required
+def staff_visit(visit_id: int):
+    catalog = _catalog()
+    return _visit_page(catalog, _staff_visit(visit_id))
+
+
+def _visit_page(catalog, visit, status=200, notice=None):
+    form = AssignForm(formdata=None)
+    form.technician_id.choices = _technician_choices(catalog)
+    if visit.technician_id:
+        form.technician_id.data = str(visit.technician_id)
+    return (
+        render_template(
+            "visits/staff_visit.html",
+            catalog=catalog,
+            visit=visit,
+            visit_day=(
+                visit.starts_at.astimezone(ZoneInfo(catalog.timezone)).date().isoformat()
+                if visit.starts_at
+                else None
+            ),
+            form=form,
+            notice=notice,
+            zone=catalog.timezone,
+        ),
+        status,
+    )
+
+
+@bp.post("/staff/visits/<id:visit_id>/move")
+@staff_required
+def staff_move(visit_id: int):
+    catalog = _catalog()
+    visit = _staff_visit(visit_id)
+    form = AssignForm()
+    starts_at = _at(catalog, form.day.data or "", form.start.data or "")
+    if starts_at is None:
+        return _visit_page(catalog, visit, 422, _("Give the day and the start time."))
+    try:
+        if visit.status == "requested":
+            assign_visit(
+                db.session,
+                visit.id,
+                int(form.technician_id.data or visit.technician_id or 0),
+                starts_at,
+                catalog=catalog,
+                now=now(),
+                **_mail_args(catalog),
+            )
+        else:
+            move_visit(
+                db.session,
+                visit.id,
+                starts_at,
+                catalog=catalog,
+                now=now(),
+                by_staff=True,
+                **_mail_args(catalog),
+            )
+    except (VisitError, ValueError) as error:
+        error = error if isinstance(error, VisitError) else VisitError("unknown_technician")
+        return _visit_page(catalog, _staff_visit(visit_id), 409, visit_error_message(error))
+    flash(_("The visit is moved; the client and the technician have the new calendar file."))
+    return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
+
+
+@bp.post("/staff/visits/<id:visit_id>/cancel")
+@staff_required
+def staff_cancel(visit_id: int):
+    catalog = _catalog()
+    visit = _staff_visit(visit_id)
+    try:
+        cancel_visit(
+            db.session, visit.id, catalog=catalog, now=now(), by_staff=True, **_mail_args(catalog)
+        )
+    except VisitError as error:
+        return _visit_page(catalog, _staff_visit(visit_id), 409, visit_error_message(error))
+    flash(_("The visit is cancelled; the client and the technician are told."))
+    return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
+
+
+@bp.post("/staff/visits/<id:visit_id>/done")
+@staff_required
+def staff_done(visit_id: int):
+    catalog = _catalog()
+    visit = _staff_visit(visit_id)
+    try:
+        complete_visit(db.session, visit.id, now=now())
+    except VisitError as error:
+        return _visit_page(catalog, _staff_visit(visit_id), 409, visit_error_message(error))
+    flash(_("The visit is marked as made."))
+    return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
+
+
+# --- technicians and their time off ----------------------------------------------------------
+
+
+def _technicians_page(catalog, form=None, time_off_form=None, status=200):
+    technicians = technicians_of(db.session, catalog.code)
+    taken = {t.user_id for t in technicians}
+    form = form or TechnicianForm(formdata=None)
+    form.user_id.choices = [
+        (str(u.id), f"{u.name} <{u.email}>")
+        for u in db.session.scalars(
+            select(User)
+            .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
+            .order_by(User.name)
+            .limit(500)
+        )
+        if u.id not in taken
+    ]
+    form.region.choices = [(r, region_label(catalog, r)) for r in REGIONS]
+    ids = [t.id for t in technicians]
+    away = list(
+        db.session.scalars(
+            select(TechnicianTimeOff)
+            .where(
+                TechnicianTimeOff.technician_id.in_(ids),
+                TechnicianTimeOff.ends_at > now(),
+            )
+            .order_by(TechnicianTimeOff.starts_at)
+            .limit(200)
+        )
+    )
+    return (
+        render_template(
+            "visits/technicians.html",
+            catalog=catalog,
+            technicians=technicians,
+            away={t.id: [a for a in away if a.technician_id == t.id] for t in technicians},
+            form=form,
+            time_off_form=time_off_form or TimeOffForm(formdata=None),
+            zone=catalog.timezone,
+        ),
+        status,
+    )
+
+
+@bp.get("/staff/technicians")
+@staff_required
+def technicians():
+    return _technicians_page(_catalog())
+
+
+@bp.post("/staff/technicians")
+@staff_required
+def add_technician():
+    catalog = _catalog()
+    form = TechnicianForm()
+    page = _technicians_page(catalog, form)  # fills the choices the form checks against
+    valid = form.validate()
+    choices = {value for value, _label in form.user_id.choices}
+    if form.user_id.data not in choices:
+        form.user_id.errors = [_("Choose a staff member who is not a technician yet.")]
+        valid = False
+    if form.region.data not in REGIONS:
+        form.region.errors = [visit_error_message(VisitError("invalid_region"))]
+        valid = False
+    days = [d.strip().lower()[:3] for d in (form.days.data or "").split(",") if d.strip()]
+    if any(d not in DAY_NAMES for d in days):
+        form.days.errors = [_("Give days such as sat, sun, mon.")]
+        valid = False
+    if form.hours.data:
+        try:
+            parse_hours(form.hours.data)
+        except PlanError:
+            form.hours.errors = [_("Give hours such as 09:00-13:00, 14:00-18:00.")]
+            valid = False
+    if form.timezone.data:
+        if not is_known_zone(form.timezone.data):
+            form.timezone.errors = [_("Give a time zone such as Asia/Tehran.")]
+            valid = False
+    if not valid:
+        return _technicians_page(catalog, form, status=422)
+    del page
+    db.session.add(
+        Technician(
+            user_id=int(form.user_id.data),
+            catalog=catalog.code,
+            region=form.region.data,
+            days=",".join(days) or None,
+            hours=form.hours.data or None,
+            timezone=form.timezone.data or None,
+            holidays=(form.holidays.data or "").upper() or None,
+            created_at=now(),
+        )
+    )
+    db.session.commit()
+    flash(_("The technician is added: their free blocks are offered to clients now."))
+    return redirect(url_for("visits.technicians"), 303)
+
+
+@bp.post("/staff/technicians/<id:technician_id>/time-off")
+@staff_required
+def time_off(technician_id: int):
+    catalog = _catalog()
+    technician = db.session.get(Technician, technician_id)
+    if technician is None or technician.catalog != catalog.code:
+        abort(404)
+    form = TimeOffForm()
+    zone = ZoneInfo(catalog.timezone)
+    try:
+        first = date.fromisoformat(form.starts_on.data or "")
+        last = date.fromisoformat(form.ends_on.data or "")
+    except ValueError:
+        form.starts_on.errors = [_("Give the first and the last day away.")]
+        return _technicians_page(catalog, time_off_form=form, status=422)
+    try:
+        add_time_off(
+            db.session,
+            technician.id,
+            datetime.combine(first, time(0), zone),
+            datetime.combine(last + timedelta(days=1), time(0), zone),
+            form.note.data,
+            now=now(),
+        )
+    except VisitError as error:
+        form.ends_on.errors = [visit_error_message(error)]
+        return _technicians_page(catalog, time_off_form=form, status=422)
+    flash(_("The time off is noted: no visit is offered then."))
+    return redirect(url_for("visits.technicians"), 303)
+
+
+@bp.post("/staff/time-off/<id:row_id>/remove")
+@staff_required
+def remove_time_off(row_id: int):
+    catalog = _catalog()
+    row = db.session.get(TechnicianTimeOff, row_id)
+    if row is None:
+        abort(404)
+    db.session.delete(row)
+    db.session.commit()
+    del catalog
+    flash(_("The time off is removed."))
+    return redirect(url_for("visits.technicians"), 303)
