@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
+from babel.core import get_global
 from flask import (
     abort,
     current_app,
@@ -28,7 +29,6 @@ from sqlalchemy import select
 from portal.accounts.access import client_required
 from portal.billing.presentation import labels_for, not_a_payer_message
 from portal.catalog.current import current_catalog
-from portal.catalog.wording import locale_code
 from portal.clock import now, today_in
 from portal.extensions import db, htmx
 from portal.listing import ListQuery, page_of
@@ -94,8 +94,11 @@ def _own_visit(visit_id: int) -> Visit:
     return visit
 
 
-def _first_weekday() -> int:
-    return Locale.parse(locale_code()).first_week_day
+def _first_weekday(catalog) -> int:
+    """The provider's first day of the week (Iran: Saturday), whoever reads: the week of
+    its technicians, shown the same to every client."""
+    likely = get_global("likely_subtags").get(catalog.locale, catalog.locale)
+    return Locale.parse(likely).first_week_day
 
 
 @bp.app_context_processor
@@ -161,7 +164,7 @@ def _choice(catalog, args):
     except ValueError:
         shown = today
     shown = min(max(shown, today), today + timedelta(days=366))
-    return hours, region, periodic, week_start(shown, _first_weekday())
+    return hours, region, periodic, week_start(shown, _first_weekday(catalog))
 
 
 def _week(catalog, hours, region, first_day, except_visit=None):
@@ -445,7 +448,7 @@ def move(visit_id: int):
         shown = date.fromisoformat(args.get("week") or "")
     except ValueError:
         shown = visit.starts_at.astimezone(_zone(catalog)).date()
-    first_day = week_start(max(shown, today), _first_weekday())
+    first_day = week_start(max(shown, today), _first_weekday(catalog))
     form = MoveForm() if request.method == "POST" else MoveForm(formdata=None)
     notice = None
     nearest = ()

@@ -396,10 +396,9 @@ def add_technician():
         except PlanError:
             form.hours.errors = [_("Give hours such as 09:00-13:00, 14:00-18:00.")]
             valid = False
-    if form.timezone.data:
-        if not is_known_zone(form.timezone.data):
-            form.timezone.errors = [_("Give a time zone such as Asia/Tehran.")]
-            valid = False
+    if form.timezone.data and not is_known_zone(form.timezone.data):
+        form.timezone.errors = [_("Give a time zone such as Asia/Tehran.")]
+        valid = False
     if not valid:
         return _technicians_page(catalog, form, status=422)
     del page
