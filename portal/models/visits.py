@@ -4,8 +4,9 @@ A technician's booked blocks never overlap, and the database enforces it: on
 PostgreSQL an exclusion constraint over the technician (as the range ``[id, id]``)
 and ``tstzrange(starts_at, ends_at, '[)')`` of live visits
 (``ex_visits_no_overlap``, made by migration 0015: autogenerate knows no exclusion
-constraints), so back-to-back blocks 08-12 and 12-16 are allowed and two overlapping ones never both commit. SQLite has no such
-constraint: the booking use case takes the database's write lock before it checks.
+constraints), so back-to-back blocks 08-12 and 12-16 are allowed and two overlapping
+ones never both commit. SQLite has no such constraint: the booking use case takes the
+database's write lock before it checks.
 """
 
 from __future__ import annotations
