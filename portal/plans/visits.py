@@ -377,19 +377,6 @@ def dispatch_rank(catalog: Catalog, plan_code: str | None) -> int:
     return order.index(plan_code) if plan_code in order else len(order)
 
 
-def dispatch_order(
-    catalog: Catalog, requests: Iterable[tuple[int, str | None, datetime]]
-) -> list[int]:
-    """The ids of ``(id, plan, asked at)`` requests in dispatch order: by plan priority,
-    then first asked first."""
-    return [
-        request_id
-        for request_id, _, _ in sorted(
-            requests, key=lambda r: (dispatch_rank(catalog, r[1]), r[2], r[0])
-        )
-    ]
-
-
 def can_change(starts_at: datetime, now: datetime, change_hours: int) -> bool:
     """Whether a client may still move or cancel a visit starting at ``starts_at`` itself
     (later, staff do it)."""

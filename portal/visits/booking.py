@@ -24,9 +24,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.billing.orders import Labels, time_order, void_pending_order
 from portal.mail.outbox import Outbox
@@ -64,6 +64,8 @@ from portal.work.worklog import lock_organization
 ADDRESS_LENGTH = 500
 PURPOSE_LENGTH = 4000
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# The dispatch queue shows at most this many requests (a day's worth many times over).
+DISPATCH_LIMIT = 200
 # How far from a taken slot the nearest free ones are looked for.
 NEAREST_SPAN_DAYS = 14
 
@@ -101,8 +103,10 @@ def technician_calendar_of(catalog: Catalog, technician: Technician):
 
 
 def technicians_of(session: Session, catalog_code: str, region: str | None = None):
-    query = select(Technician).where(
-        Technician.catalog == catalog_code, Technician.active.is_(True)
+    query = (
+        select(Technician)
+        .where(Technician.catalog == catalog_code, Technician.active.is_(True))
+        .options(joinedload(Technician.user))
     )
     if region is not None:
         query = query.where(Technician.region == region)
@@ -740,16 +744,26 @@ def visits_of(organization_id: int, catalog_code: str):
 
 def dispatch_queue(session: Session, catalog: Catalog) -> list[Visit]:
     """Requests to send someone as soon as possible, in dispatch order: plan priority
-    (premium first), then first asked first. One query."""
-    rows = list(
+    (premium first), then first asked first. One query, ordered by the database."""
+    priority = catalog.visits.priority
+    rank = (
+        case(
+            {code: index for index, code in enumerate(priority)},
+            value=Visit.plan,
+            else_=len(priority),
+        )
+        if priority
+        else literal(0)
+    )
+    return list(
         session.scalars(
-            select(Visit).where(
-                Visit.catalog == catalog.code, Visit.status == "requested", Visit.kind == "asap"
-            )
+            select(Visit)
+            .where(Visit.catalog == catalog.code, Visit.status == "requested", Visit.kind == "asap")
+            .order_by(rank, Visit.created_at, Visit.id)
+            .options(joinedload(Visit.organization))
+            .limit(DISPATCH_LIMIT)
         )
     )
-    order = {code: index for index, code in enumerate(catalog.visits.priority)}
-    return sorted(rows, key=lambda v: (order.get(v.plan, len(order)), v.created_at, v.id))
 
 
 def day_plan(session: Session, catalog: Catalog, day: date) -> list[tuple[Technician, list]]:
@@ -761,12 +775,14 @@ def day_plan(session: Session, catalog: Catalog, day: date) -> list[tuple[Techni
     technicians = technicians_of(session, catalog.code)
     ids = [t.id for t in technicians]
     visits = session.scalars(
-        select(Visit).where(
+        select(Visit)
+        .where(
             Visit.technician_id.in_(ids),
             Visit.status.in_(("booked", "done")),
             Visit.starts_at < until,
             Visit.ends_at > since,
         )
+        .options(joinedload(Visit.organization))
     ).all()
     away = session.scalars(
         select(TechnicianTimeOff).where(

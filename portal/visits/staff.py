@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import staff_required
 from portal.catalog.current import current_catalog
@@ -94,6 +95,7 @@ def _day_page(catalog, day, status=200, assign_errors=None, planned_form=None):
                 Visit.status.in_(("requested", "booked")),
             )
             .order_by(Visit.updated_at)
+            .options(joinedload(Visit.organization))
             .limit(50)
         )
     )

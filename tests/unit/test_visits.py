@@ -19,7 +19,7 @@ from portal.plans.visits import (
     TechnicianTime,
     contract_year,
     day_blocks,
-    dispatch_order,
+    dispatch_rank,
     free_blocks,
     nearest_slots,
     periodic_proposals,
@@ -255,15 +255,17 @@ def test_without_an_on_site_price_a_visit_beyond_the_quota_cannot_be_priced():
 # --- dispatch --------------------------------------------------------------------------------
 
 
-def test_the_dispatch_queue_sends_premium_first_then_standard_each_first_asked_first():
-    asked = [
-        (1, "standard", at("2026-12-19", 9)),
-        (2, "premium", at("2026-12-19", 11)),
-        (3, "basic", at("2026-12-19", 8)),
-        (4, "premium", at("2026-12-19", 10)),
-        (5, "standard", at("2026-12-19", 8)),
-    ]
-    assert dispatch_order(IOTEX, asked) == [4, 2, 5, 1, 3]
+RANKS = {
+    "premium is sent first": row("premium", 0),
+    "then standard": row("standard", 1),
+    "then basic": row("basic", 2),
+    "a client with no plan last": row(None, 3),
+}
+
+
+@pytest.mark.parametrize(("plan", "rank"), RANKS.values(), ids=RANKS)
+def test_dispatch_rank_follows_the_catalogs_priority(plan, rank):
+    assert dispatch_rank(IOTEX, plan) == rank
 
 
 # --- the catalog's [visits] section ----------------------------------------------------------

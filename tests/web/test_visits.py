@@ -489,3 +489,37 @@ def test_catalogs_without_visits_have_no_visit_pages(app, make_organization, for
     forms.sign_in(org.owner.email)
     assert forms.client.get("/visits").status_code == 404
     assert forms.client.get("/visits/new").status_code == 404
+
+
+def test_the_week_and_the_day_plan_cost_the_same_queries_with_more_visits_booked(
+    iotex, premium, standard, desk_iotex, technician, make_user
+):
+    from tests.web.test_lists import counting
+
+    with iotex.app_context():
+        for n in range(3):
+            user = make_user(f"tech{n}@iotex.example", role="staff", name=f"Tech {n}")
+            db.session.add(
+                Technician(user_id=user.id, catalog="iotex", region="area", created_at=NOW)
+            )
+        db.session.commit()
+
+    def statements(forms, path):
+        forms.client.get(path)
+        with counting(iotex) as seen:
+            assert forms.client.get(path).status_code == 200
+        return len(seen)
+
+    pages = [
+        (premium, new_page()),
+        (premium, "/visits"),
+        (desk_iotex, "/staff/visits?day=2026-12-19"),
+    ]
+    assert book(premium).status_code == 303
+    before = [statements(forms, path) for forms, path in pages]
+    for when in (NEXT_SATURDAY, NEXT_SATURDAY_AFTERNOON, "2026-12-20T09:00:00+03:30"):
+        for forms in (standard, premium):
+            book(forms, when=when, accept="y")
+    assert len(visits(iotex)) > 4
+    after = [statements(forms, path) for forms, path in pages]
+    assert after == before
