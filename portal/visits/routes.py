@@ -210,17 +210,18 @@ def _open_tickets():
 
 def _booking_page(catalog, form, choice, status=200, notice=None, nearest=()):
     hours, region, periodic, first_day = choice
-    today = today_in(catalog.timezone)
+    # The price of the time chosen (its contract year decides), else of a visit today.
+    chosen = _moment(form.when.data)
+    day = chosen.astimezone(_zone(catalog)).date() if chosen else today_in(catalog.timezone)
     contract, quota, priced = visit_price(
         db.session,
         _organization_id(),
         catalog,
         hours=hours,
         region=region,
-        day=today,
+        day=day,
         periodic=periodic,
     )
-    form.accepted_total.data = str(priced.quote.total) if priced.quote is not None else ""
     tickets = _open_tickets()
     form.ticket_id.choices = [("", _("None"))] + [
         (str(t.id), f"#{t.id} {t.title}") for t in tickets
@@ -243,6 +244,8 @@ def _booking_page(catalog, form, choice, status=200, notice=None, nearest=()):
     }
     if htmx and request.method == "GET" and htmx.target == "visit-week":
         return _private(render_template("visits/_week.html", **context))
+    if htmx and request.method == "GET" and htmx.target == "visit-price":
+        return _private(render_template("visits/_price.html", **context))
     return _private(render_template("visits/new.html", **context), status)
 
 
@@ -250,7 +253,9 @@ def _booking_page(catalog, form, choice, status=200, notice=None, nearest=()):
 @client_required
 def new_visit():
     catalog = _bookable_catalog()
-    return _booking_page(catalog, VisitForm(formdata=None).setup(), _choice(catalog, request.args))
+    form = VisitForm(formdata=None).setup()
+    form.when.data = request.args.get("when")  # htmx asks the price of the time chosen
+    return _booking_page(catalog, form, _choice(catalog, request.args))
 
 
 def _moment(value: str | None):

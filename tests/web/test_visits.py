@@ -13,6 +13,7 @@ import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import quote
 
 import icalendar
 import pytest
@@ -95,7 +96,7 @@ def key_of(forms, page):
 
 def accepted_of(forms, page):
     html = forms.client.get(page).get_data(as_text=True)
-    found = re.search(r'name="accepted_total" type="hidden" value="([^"]*)"', html)
+    found = re.search(r'name="accepted_total" form="visit-form" value="([^"]*)"', html)
     return found.group(1) if found else ""
 
 
@@ -109,7 +110,8 @@ def book(forms, when=NEXT_SATURDAY, hours=4, region="area", periodic=False, **ex
         "purpose": PURPOSE,
         "contact_phone": "+98 21 8812 0000",
         "submission": key_of(forms, page),
-        "accepted_total": accepted_of(forms, page),
+        # The price the page shows for the time chosen (its contract year decides).
+        "accepted_total": accepted_of(forms, f"{page}&when={quote(when or '')}"),
         **({"periodic": "1"} if periodic else {}),
         **extra,
     }
@@ -523,3 +525,90 @@ def test_the_week_and_the_day_plan_cost_the_same_queries_with_more_visits_booked
     assert len(visits(iotex)) > 4
     after = [statements(forms, path) for forms, path in pages]
     assert after == before
+
+
+# --- contract years --------------------------------------------------------------------------
+
+
+def test_a_visit_counts_against_the_contract_year_it_falls_in(
+    iotex, make_organization, form_client, technician
+):
+    # A two-year period from 20 December 2025: its second year starts on 20 December 2026.
+    org = make_organization("Dara Co", "owner@dara.example", language="fa", timezone="Asia/Tehran")
+    with iotex.app_context():
+        give_plan(
+            db.session, org.id, "premium", date(2025, 12, 20), date(2027, 12, 19), "iotex", "2y"
+        )
+    forms = form_client(iotex.test_client())
+    forms.client.set_cookie("lang", "en")
+    forms.sign_in(org.owner.email)
+    assert book(forms, hours=8, when=NEXT_SATURDAY).status_code == 303
+    assert book(forms, hours=8, when="2026-12-20T09:00:00+03:30").status_code == 303
+    first, second = visits(iotex)
+    assert (first.year_start, second.year_start) == (date(2025, 12, 20), date(2026, 12, 20))
+    assert first.covered_hours == second.covered_hours == 8
+    page = visible_text(forms.client.get("/visits").get_data(as_text=True))
+    assert "4 of 12 h left" in page and "contract year to 19 December 2026" in page
+
+
+# --- iiko's planned visits -------------------------------------------------------------------
+
+
+@pytest.fixture
+def iiko(make_app, outbox):
+    app = make_app(PORTAL_CATALOG="iiko", OUTBOX_DIR=str(outbox))
+    app.config["CLOCK"] = lambda: datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    return app
+
+
+def test_staff_plan_a_maintenance_visit_the_client_sees_it_and_asks_to_move_it(
+    iiko, make_organization, make_user, form_client, mails
+):
+    contract = make_organization("Кафе Ромашка", "owner@romashka.example", language="ru")
+    one_off = make_organization("Бар Лайм", "owner@laim.example", language="ru")
+    tech = make_user("ivan@iiko.example", role="staff", name="Иван")
+    with iiko.app_context():
+        give_plan(db.session, contract.id, "contract", *PERIOD, catalog="iiko")
+        give_plan(db.session, one_off.id, "one-off", *PERIOD, catalog="iiko")
+        row = Technician(user_id=tech.id, catalog="iiko", region="area", created_at=NOW)
+        db.session.add(row)
+        db.session.commit()
+        technician_id = row.id
+    desk = form_client(iiko.test_client())
+    desk.client.set_cookie("lang", "en")
+    desk.sign_in(make_user("desk@iiko.example", role="staff", name="Desk").email)
+    planned = {
+        "technician_id": str(technician_id),
+        "day": "2026-12-09",
+        "start": "10:00",
+        "hours": "3",
+        "address": "Москва, ул. Тверская, 1",
+        "purpose": "Диагностика кассового оборудования",
+    }
+    refused = desk.submit(
+        "/staff/visits", "/staff/visits/planned", {**planned, "organization_id": str(one_off.id)}
+    )
+    assert refused.status_code == 422
+    assert "plan includes no planned visits" in visible_text(refused.get_data(as_text=True))
+    made = desk.submit(
+        "/staff/visits", "/staff/visits/planned", {**planned, "organization_id": str(contract.id)}
+    )
+    assert made.status_code == 303
+    (visit,) = visits(iiko)
+    assert (visit.kind, visit.status, visit.hours) == ("planned", "booked", 3)
+    assert calendar_files(mails, "owner@romashka.example")
+
+    client = form_client(iiko.test_client())
+    client.client.set_cookie("lang", "en")
+    client.sign_in(contract.owner.email)
+    assert "Planned visit" in visible_text(client.client.get("/visits").get_data(as_text=True))
+    page = visible_text(client.client.get(f"/visits/{visit.id}").get_data(as_text=True))
+    assert "planned by the provider" in page
+    assert client.submit(f"/visits/{visit.id}", f"/visits/{visit.id}/cancel").status_code == 409
+    asked = client.submit(
+        f"/visits/{visit.id}", f"/visits/{visit.id}/change", {"change": "Лучше в пятницу."}
+    )
+    assert asked.status_code == 303
+    day = visible_text(desk.client.get("/staff/visits").get_data(as_text=True))
+    assert "Clients asking for a change" in day and "Лучше в пятницу." in day
+    assert client.client.get("/visits/new").status_code == 404
