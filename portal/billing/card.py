@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 
 from portal.billing.documents import order_documents
 from portal.billing.gateway import CheckoutSession, Event, PaymentUnavailable, StripeGateway
-from portal.billing.orders import BillingError, claim_payment_method, fulfil, locked_order
+from portal.billing.orders import (
+    BillingError,
+    claim_payment_method,
+    fulfil,
+    locked_order,
+    release_visit,
+)
 from portal.models import Order, StripeEvent
 from portal.plans.money import to_minor_units
 
@@ -168,10 +174,12 @@ def apply_checkout(
     if checkout.status == "expired":
         order.status = "expired"
         order.closed_at = now
+        release_visit(session, order, now)
         return "expired"
     if event_type == "checkout.session.async_payment_failed":
         order.status = "cancelled"
         order.closed_at = now
+        release_visit(session, order, now)
         return "payment_failed"
     return "awaiting_payment"
 

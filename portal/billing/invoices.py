@@ -20,7 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from portal.billing.documents import new_invoice, next_number, order_documents
-from portal.billing.orders import BillingError, claim_payment_method, fulfil, locked_order
+from portal.billing.orders import (
+    BillingError,
+    claim_payment_method,
+    fulfil,
+    locked_order,
+    release_visit,
+)
 from portal.listing import matching
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail
@@ -150,6 +156,7 @@ def expire_invoices(session: Session, *, today: date, now: datetime) -> list[Doc
             if order.status == "pending_payment":
                 order.status = "cancelled"
                 order.closed_at = now
+                release_visit(session, order, now)
             expired.append(document)
         session.commit()
     return expired

@@ -32,7 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.billing.documents import bill_to, documents_of, next_number
-from portal.models import PLAN_ORDER_KINDS, Document, HourCredit, Order, SubscriptionPeriod
+from portal.models import (
+    PLAN_ORDER_KINDS,
+    Document,
+    HourCredit,
+    Order,
+    SubscriptionPeriod,
+    Visit,
+)
 from portal.plans import Catalog, PlanError, Quote, Term, parse_quote_request, quote
 from portal.plans.money import round_money
 from portal.plans.pricing import Line
@@ -437,6 +444,21 @@ def _void(session: Session, order: Order, now: datetime) -> None:
     for document in documents_of(session, order):
         if document.kind == "invoice" and document.status == "open":
             document.status = "void"
+    release_visit(session, order, now)
+
+
+def release_visit(session: Session, order: Order, now: datetime) -> None:
+    """An on-site visit's order closed unpaid (cancelled, its invoice or checkout expired):
+    the visit is off too, its technician's time and the free hours it used are free again.
+    Nothing when the visit was called off first (it is what cancelled the order)."""
+    if order.kind != "visit":
+        return
+    session.execute(
+        update(Visit)
+        .where(Visit.order_id == order.id, Visit.status.in_(("requested", "booked")))
+        .values(status="cancelled", cancelled_at=now, updated_at=now, sequence=Visit.sequence + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def claim_payment_method(session: Session, order: Order, method: str) -> None:

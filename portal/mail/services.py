@@ -327,8 +327,13 @@ def compose(mail: Mail, sender: str, date: datetime, message_id: str) -> EmailMe
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html", charset="utf-8", cte="quoted-printable")
     for filename, mime_type, content in mail.attachments:
-        maintype, _, subtype = mime_type.partition("/")
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        # "text/calendar; method=REQUEST": the type, then its parameters.
+        kind, *parameters = (part.strip() for part in mime_type.split(";"))
+        maintype, _, subtype = kind.partition("/")
+        params = dict(p.split("=", 1) for p in parameters if "=" in p)
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=filename, params=params
+        )
     if mail.language:
         # After the content: setting it clears every Content-* header.
         message["Content-Language"] = mail.language

@@ -32,11 +32,13 @@ from portal.billing.orders import Labels, time_order, void_pending_order
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail
 from portal.models import (
+    STAFF_ROLES,
     Order,
     SubscriptionPeriod,
     Technician,
     TechnicianTimeOff,
     Ticket,
+    User,
     Visit,
 )
 from portal.plans import Catalog, PlanError
@@ -105,7 +107,13 @@ def technician_calendar_of(catalog: Catalog, technician: Technician):
 def technicians_of(session: Session, catalog_code: str, region: str | None = None):
     query = (
         select(Technician)
-        .where(Technician.catalog == catalog_code, Technician.active.is_(True))
+        .join(User, User.id == Technician.user_id)
+        .where(
+            Technician.catalog == catalog_code,
+            Technician.active.is_(True),
+            User.active.is_(True),
+            User.role.in_(STAFF_ROLES),
+        )
         .options(joinedload(Technician.user))
     )
     if region is not None:
@@ -300,7 +308,9 @@ class VisitRequest:
     submission_key: str | None = None
 
 
-MailOf = Callable[[Visit, str], list[Mail]]
+# ``mail(visit, event)``: the mails of a visit booked, moved or cancelled; ``mail(visit,
+# "released", technician_id)``: the cancellation to a technician it no longer goes to.
+MailOf = Callable[..., list[Mail]]
 
 
 def _check_request(session: Session, catalog: Catalog, asked: VisitRequest, organization_id):
@@ -311,6 +321,8 @@ def _check_request(session: Session, catalog: Catalog, asked: VisitRequest, orga
         raise VisitError(error.code, error.field) from None
     if asked.periodic and asked.region != AREA:
         raise VisitError("periodic_in_area", "region")
+    if asked.periodic and asked.starts_at is None:
+        raise VisitError("missing_time", "starts_at")
     if not (asked.address or "").strip():
         raise VisitError("missing_address", "address")
     if len(asked.address) > ADDRESS_LENGTH:
@@ -359,6 +371,11 @@ def book_visit(
         return earlier
     _check_request(session, catalog, asked, organization_id)
     lock_organization(session, organization_id)
+    # The same form sent twice at once: the second waited for the lock, and finds the first.
+    earlier = _earlier(session, asked.submission_key, organization_id)
+    if earlier is not None:
+        session.rollback()
+        return earlier
     day = local_day(catalog, asked.starts_at or now)
     try:
         contract, quota, priced = visit_price(
@@ -401,10 +418,10 @@ def book_visit(
         created_at=now,
         updated_at=now,
     )
-    if asked.starts_at is not None:
-        _hold_slot(session, catalog, visit, asked.starts_at, now)
-    session.add(visit)
     try:
+        if asked.starts_at is not None:
+            _hold_slot(session, catalog, visit, asked.starts_at, now)
+        session.add(visit)
         session.flush()
     except IntegrityError:
         session.rollback()
@@ -468,7 +485,7 @@ def _hold_slot(
             return
         except IntegrityError as error:
             if "no_overlap" not in str(error.orig):
-                raise
+                raise  # the submission key: book_visit finds the visit sent first
     wanted = starts_at
     region, hours, visit_id = visit.region, visit.hours, visit.id
     session.rollback()
@@ -552,13 +569,17 @@ def move_visit(
     catalog: Catalog,
     now: datetime,
     by_staff: bool = False,
+    technician_id: int | None = None,
     mail: MailOf | None = None,
     outbox: Outbox | None = None,
 ) -> Visit:
     """Move a visit to another free block of its length in the same contract year (its
     quota and price stay as they were); calendars update the entry (same uid, next
-    sequence). Commit. VisitError as :func:`cancel_visit`, ``other_year``, ``slot_taken``."""
+    sequence), and a technician it no longer goes to is told it is off. Staff move it to
+    any time its technician (or ``technician_id``) is free. Commit. VisitError as
+    :func:`cancel_visit`, ``other_year``, ``slot_taken``."""
     visit = lock_visit(session, visit_id)
+    before = visit.technician_id
     try:
         _changeable(catalog, visit, now, by_staff)
         if visit.year_start is not None:
@@ -570,12 +591,17 @@ def move_visit(
     except VisitError:
         session.rollback()
         raise
-    _hold_slot(session, catalog, visit, starts_at, now)
+    if by_staff:
+        _place(session, catalog, visit, technician_id or visit.technician_id, starts_at)
+    else:
+        _hold_slot(session, catalog, visit, starts_at, now)
     visit.sequence += 1
     visit.updated_at = now
     visit.change_request = None
     if mail is not None and outbox is not None:
         outbox.put_all(session, mail(visit, "moved"), now)
+        if before is not None and before != visit.technician_id:
+            outbox.put_all(session, mail(visit, "released", before), now)
     session.commit()
     return visit
 
@@ -643,7 +669,14 @@ def _place(session, catalog, visit: Visit, technician_id: int, starts_at: dateti
             Visit.ends_at > starts_at,
         )
     )
-    if clash:
+    away = session.scalar(
+        select(func.count(TechnicianTimeOff.id)).where(
+            TechnicianTimeOff.technician_id == technician_id,
+            TechnicianTimeOff.starts_at < ends_at,
+            TechnicianTimeOff.ends_at > starts_at,
+        )
+    )
+    if clash or away:
         session.rollback()
         raise VisitError("slot_taken", "starts_at")
     try:

@@ -43,8 +43,8 @@ class VisitForm(FlaskForm):
     )
     ticket_id = SelectField(_l("Ticket"), validate_choice=False)
     accept = BooleanField(_l("I accept the price of this visit"))
-    accepted_total = HiddenField()
-    submission = HiddenField()
+    accepted_total = HiddenField(validators=[Length(max=32)])
+    submission = HiddenField(validators=[Length(max=64)])
 
     def setup(self) -> VisitForm:
         return _with_key(self)

@@ -28,13 +28,15 @@ def visit_ics(
     organizer: str | None,
     attendee: str | None,
     stamp: datetime,
-    cancelled: bool = False,
+    method: str = "REQUEST",
 ) -> bytes:
-    """The .ics file of one visit: a request (booked or moved) or a cancellation."""
+    """The .ics file of one visit: ``REQUEST`` (booked or moved) or ``CANCEL``, as mailed by
+    the provider (the organizer); ``PUBLISH`` for the copy downloaded from the page."""
+    cancelled = method == "CANCEL"
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    calendar.add("method", method)
     event = Event()
     event.add("uid", uid)
     event.add("sequence", sequence)

@@ -3,7 +3,7 @@ calendar file."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -16,10 +16,10 @@ from portal.catalog.wording import locale_code, speaking, text
 from portal.clock import now
 from portal.extensions import db
 from portal.mail.services import Mail, render_mail
-from portal.models import User, Visit
+from portal.models import Technician, User, Visit
 from portal.plans import Catalog
 from portal.visits.booking import VisitError
-from portal.visits.ics import MIME_TYPE, visit_ics
+from portal.visits.ics import content_type, visit_ics
 from portal.work.presentation import payers, titles
 
 VISIT_ERRORS = {
@@ -117,9 +117,15 @@ def visit_mails(catalog: Catalog):
     who booked it (or the organization's payers) and to its technician, each with the
     visit's calendar file."""
 
-    def mail(visit: Visit, event: str) -> list[Mail]:
+    def mail(visit: Visit, event: str, technician_id: int | None = None) -> list[Mail]:
         if visit.starts_at is None:
             return []
+        if event == "released":
+            # The technician this visit no longer goes to: their entry is removed.
+            released = db.session.get(Technician, technician_id)
+            if released is None or not released.user.active:
+                return []
+            return [_mail(catalog, visit, "cancelled", released.user, for_staff=True)]
         people = _client_readers(visit)
         technician = visit.technician.user if visit.technician is not None else None
         mails = [_mail(catalog, visit, event, user, for_staff=False) for user in people]
@@ -151,15 +157,17 @@ def _mail(catalog: Catalog, visit: Visit, event: str, user: User, *, for_staff: 
         calendar_file = visit_ics(
             uid=visit.uid,
             sequence=visit.sequence,
-            starts_at=visit.starts_at,
-            ends_at=visit.ends_at,
+            # In UTC: a named zone would need its VTIMEZONE, which calendar programs read
+            # unevenly; UTC every program places right.
+            starts_at=visit.starts_at.astimezone(UTC),
+            ends_at=visit.ends_at.astimezone(UTC),
             summary=summary,
             description=visit.purpose,
             location=visit.address,
             organizer=current_app.config.get("MAIL_SENDER_ADDRESS") or None,
             attendee=user.email,
             stamp=now(),
-            cancelled=event == "cancelled",
+            method="CANCEL" if event == "cancelled" else "REQUEST",
         )
         link = (
             portal_link("visits.staff_visit", visit_id=visit.id)
@@ -171,7 +179,7 @@ def _mail(catalog: Catalog, visit: Visit, event: str, user: User, *, for_staff: 
             locale,
             to=user.email,
             to_name=user.name,
-            attachments=(("visit.ics", MIME_TYPE, calendar_file),),
+            attachments=(("visit.ics", content_type(event == "cancelled"), calendar_file),),
             subject_line=str(SUBJECTS[event]) % {"when": when},
             when=when,
             until=until,

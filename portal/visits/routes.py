@@ -7,7 +7,7 @@ found through the signed-in user's own organization, so another's give 404.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
@@ -30,9 +30,11 @@ from portal.accounts.access import client_required
 from portal.billing.presentation import labels_for, not_a_payer_message
 from portal.catalog.current import current_catalog
 from portal.clock import now, today_in
+from portal.converters import LARGEST_ROW_ID
 from portal.extensions import db, htmx
 from portal.listing import ListQuery, page_of
 from portal.models import OPEN_STATUSES, Ticket, Visit
+from portal.plans import PlanError
 from portal.plans.visits import (
     AREA,
     REGIONS,
@@ -67,6 +69,10 @@ from portal.visits.presentation import (
     visit_titles,
 )
 from portal.work.routes import _private
+
+# How far from now a time sent by a form may be (two years: the furthest week shown is a year
+# ahead, a contract year at most another).
+MOMENT_RANGE = timedelta(days=731)
 
 
 def _catalog():
@@ -213,15 +219,21 @@ def _booking_page(catalog, form, choice, status=200, notice=None, nearest=()):
     # The price of the time chosen (its contract year decides), else of a visit today.
     chosen = _moment(form.when.data)
     day = chosen.astimezone(_zone(catalog)).date() if chosen else today_in(catalog.timezone)
-    contract, quota, priced = visit_price(
-        db.session,
-        _organization_id(),
-        catalog,
-        hours=hours,
-        region=region,
-        day=day,
-        periodic=periodic,
-    )
+    try:
+        contract, quota, priced = visit_price(
+            db.session,
+            _organization_id(),
+            catalog,
+            hours=hours,
+            region=region,
+            day=day,
+            periodic=periodic,
+        )
+    except PlanError as error:  # no price for what is not covered: the page says to call
+        contract = contract_on(db.session, _organization_id(), catalog, day)
+        quota = quota_of(db.session, _organization_id(), catalog, contract)
+        priced = None
+        notice = notice or visit_error_message(VisitError(error.code))
     tickets = _open_tickets()
     form.ticket_id.choices = [("", _("None"))] + [
         (str(t.id), f"#{t.id} {t.title}") for t in tickets
@@ -259,11 +271,20 @@ def new_visit():
 
 
 def _moment(value: str | None):
+    """A time the form sent (a block's start, with its offset), or None: anything else, or
+    a time further than a year or two from now, is no time a visit can have."""
     try:
         moment = datetime.fromisoformat(value or "")
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else None
+    if moment.tzinfo is None:
+        return None
+    try:
+        if abs(moment.astimezone(UTC) - now()) > MOMENT_RANGE:
+            return None
+    except OverflowError:
+        return None
+    return moment
 
 
 @bp.post("/visits")
@@ -284,6 +305,8 @@ def place_visit():
         accepted = Decimal(form.accepted_total.data) if form.accepted_total.data else None
     except InvalidOperation:
         accepted = None
+    if accepted is not None and not accepted.is_finite():
+        accepted = None
     if accepted is not None and not form.accept.data:
         form.accept.errors = [_("Tick the box to accept the price.")]
         valid = False
@@ -291,6 +314,8 @@ def place_visit():
     if form.ticket_id.data:
         try:
             ticket_id = int(form.ticket_id.data)
+            if not 1 <= ticket_id <= LARGEST_ROW_ID:
+                raise ValueError
         except ValueError:
             form.ticket_id.errors = [visit_error_message(VisitError("unknown_ticket"))]
             valid = False
@@ -330,6 +355,8 @@ def place_visit():
         status = 409 if error.code in ("slot_taken", "price_changed") else 422
         if error.code == "slot_taken":
             form.when.data = None
+        if error.code == "price_changed":
+            form.accept.data = False  # a new price is accepted anew
         return _booking_page(
             catalog, form, choice, status, notice=visit_error_message(error), nearest=error.nearest
         )
@@ -402,15 +429,15 @@ def visit_calendar(visit_id: int):
     body = visit_ics(
         uid=visit.uid,
         sequence=visit.sequence,
-        starts_at=visit.starts_at,
-        ends_at=visit.ends_at,
+        starts_at=visit.starts_at.astimezone(UTC),
+        ends_at=visit.ends_at.astimezone(UTC),
         summary=_("On-site visit: %(client)s", client=visit.organization.name),
         description=visit.purpose,
         location=visit.address,
         organizer=None,
         attendee=None,
         stamp=now(),
-        cancelled=visit.status == "cancelled",
+        method="PUBLISH",
     )
     response = make_response(body)
     response.headers["Content-Type"] = f"{MIME_TYPE}; charset=utf-8"
@@ -453,7 +480,8 @@ def move(visit_id: int):
         shown = date.fromisoformat(args.get("week") or "")
     except ValueError:
         shown = visit.starts_at.astimezone(_zone(catalog)).date()
-    first_day = week_start(max(shown, today), _first_weekday(catalog))
+    shown = min(max(shown, today), today + timedelta(days=366))
+    first_day = week_start(shown, _first_weekday(catalog))
     form = MoveForm() if request.method == "POST" else MoveForm(formdata=None)
     notice = None
     nearest = ()

@@ -7,15 +7,18 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import staff_required
 from portal.catalog.current import current_catalog
 from portal.clock import now, today_in
+from portal.converters import LARGEST_ROW_ID
 from portal.extensions import db
 from portal.formatting import is_known_zone
 from portal.models import STAFF_ROLES, Organization, Technician, TechnicianTimeOff, User, Visit
@@ -47,11 +50,32 @@ def _catalog():
     return catalog
 
 
-def _day_arg(catalog) -> date:
+# Staff plan within ten years either side of today: further is a typing mistake.
+DAY_RANGE = timedelta(days=3653)
+
+
+def _bounded(catalog, day: date | None) -> date | None:
+    today = today_in(catalog.timezone)
+    return day if day is not None and abs(day - today) <= DAY_RANGE else None
+
+
+def _date(catalog, text: str | None) -> date | None:
     try:
-        return date.fromisoformat(request.args.get("day") or "")
+        return _bounded(catalog, date.fromisoformat(text or ""))
     except ValueError:
-        return today_in(catalog.timezone)
+        return None
+
+
+def _day_arg(catalog) -> date:
+    return _date(catalog, request.args.get("day")) or today_in(catalog.timezone)
+
+
+def _row_id(text: str | None) -> int | None:
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if 1 <= value <= LARGEST_ROW_ID else None
 
 
 def _technician_choices(catalog):
@@ -63,12 +87,12 @@ def _technician_choices(catalog):
 
 def _at(catalog, day_text: str, start_text: str) -> datetime | None:
     """A day and a time typed by staff, in the catalog's zone."""
+    day = _date(catalog, day_text)
     try:
-        day = date.fromisoformat(day_text)
         start = time.fromisoformat(start_text)
     except ValueError:
         return None
-    return datetime.combine(day, start, ZoneInfo(catalog.timezone))
+    return datetime.combine(day, start, ZoneInfo(catalog.timezone)) if day else None
 
 
 def _mail_args(catalog):
@@ -158,9 +182,8 @@ def assign(visit_id: int):
     day = today_in(catalog.timezone)
     if not form.validate() or starts_at is None:
         return _day_page(catalog, day, 422, {visit.id: _("Give the day and the start time.")})
-    try:
-        technician_id = int(form.technician_id.data or "")
-    except ValueError:
+    technician_id = _row_id(form.technician_id.data)
+    if technician_id is None:
         return _day_page(
             catalog, day, 422, {visit.id: visit_error_message(VisitError("unknown_technician"))}
         )
@@ -193,12 +216,20 @@ def plan():
     if starts_at is None:
         form.start.errors = [_("Give the day and the start time.")]
         valid = False
+    organization_id = _row_id(form.organization_id.data)
+    technician_id = _row_id(form.technician_id.data)
     try:
         hours = int(form.hours.data or "")
-        organization_id = int(form.organization_id.data or "")
-        technician_id = int(form.technician_id.data or "")
     except ValueError:
+        hours = 0
+    if not 1 <= hours <= 12:
         form.hours.errors = [visit_error_message(VisitError("invalid_hours"))]
+        valid = False
+    if organization_id is None:
+        form.organization_id.errors = [visit_error_message(VisitError("not_planned"))]
+        valid = False
+    if technician_id is None:
+        form.technician_id.errors = [visit_error_message(VisitError("unknown_technician"))]
         valid = False
     if not valid:
         return _day_page(catalog, day, 422, planned_form=form)
@@ -268,12 +299,16 @@ def staff_move(visit_id: int):
     starts_at = _at(catalog, form.day.data or "", form.start.data or "")
     if starts_at is None:
         return _visit_page(catalog, visit, 422, _("Give the day and the start time."))
+    technician_id = _row_id(form.technician_id.data) or visit.technician_id
+    if technician_id is None:
+        error = VisitError("unknown_technician")
+        return _visit_page(catalog, visit, 422, visit_error_message(error))
     try:
         if visit.status == "requested":
             assign_visit(
                 db.session,
                 visit.id,
-                int(form.technician_id.data or visit.technician_id or 0),
+                technician_id,
                 starts_at,
                 catalog=catalog,
                 now=now(),
@@ -287,10 +322,10 @@ def staff_move(visit_id: int):
                 catalog=catalog,
                 now=now(),
                 by_staff=True,
+                technician_id=technician_id,
                 **_mail_args(catalog),
             )
-    except (VisitError, ValueError) as error:
-        error = error if isinstance(error, VisitError) else VisitError("unknown_technician")
+    except VisitError as error:
         return _visit_page(catalog, _staff_visit(visit_id), 409, visit_error_message(error))
     flash(_("The visit is moved; the client and the technician have the new calendar file."))
     return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
@@ -329,7 +364,7 @@ def staff_done(visit_id: int):
 
 def _technicians_page(catalog, form=None, time_off_form=None, status=200):
     technicians = technicians_of(db.session, catalog.code)
-    taken = {t.user_id for t in technicians}
+    taken = set(db.session.scalars(select(Technician.user_id)))  # of any catalog, any state
     form = form or TechnicianForm(formdata=None)
     form.user_id.choices = [
         (str(u.id), f"{u.name} <{u.email}>")
@@ -398,6 +433,9 @@ def add_technician():
         except PlanError:
             form.hours.errors = [_("Give hours such as 09:00-13:00, 14:00-18:00.")]
             valid = False
+    if form.holidays.data and form.holidays.data.upper() not in holidays.list_supported_countries():
+        form.holidays.errors = [_("Give a country code such as IR.")]
+        valid = False
     if form.timezone.data and not is_known_zone(form.timezone.data):
         form.timezone.errors = [_("Give a time zone such as Asia/Tehran.")]
         valid = False
@@ -416,7 +454,12 @@ def add_technician():
             created_at=now(),
         )
     )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # made a technician a moment ago, in another tab
+        db.session.rollback()
+        form.user_id.errors = [_("Choose a staff member who is not a technician yet.")]
+        return _technicians_page(catalog, form, status=409)
     flash(_("The technician is added: their free blocks are offered to clients now."))
     return redirect(url_for("visits.technicians"), 303)
 
@@ -430,10 +473,9 @@ def time_off(technician_id: int):
         abort(404)
     form = TimeOffForm()
     zone = ZoneInfo(catalog.timezone)
-    try:
-        first = date.fromisoformat(form.starts_on.data or "")
-        last = date.fromisoformat(form.ends_on.data or "")
-    except ValueError:
+    first = _date(catalog, form.starts_on.data)
+    last = _date(catalog, form.ends_on.data)
+    if first is None or last is None:
         form.starts_on.errors = [_("Give the first and the last day away.")]
         return _technicians_page(catalog, time_off_form=form, status=422)
     try:

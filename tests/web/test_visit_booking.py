@@ -161,6 +161,7 @@ def test_a_premium_client_books_eight_hours_and_a_standard_one_is_offered_the_ne
     assert calendar["METHOD"] == "REQUEST"
     assert str(event["UID"]) == visit.uid and int(event["SEQUENCE"]) == 0
     assert event.decoded("DTSTART") == datetime(2026, 12, 19, 5, 30, tzinfo=UTC)
+    assert "TZID" not in event["DTSTART"].params, "UTC: no time zone definition to need"
     assert event.decoded("DTEND") == datetime(2026, 12, 19, 13, 30, tzinfo=UTC)
     assert str(event["LOCATION"]) == ADDRESS
     assert calendar_files(mails, "reza@iotex.example"), "the technician has it too"
@@ -198,11 +199,55 @@ def test_a_standard_client_uses_its_four_free_hours_and_pays_for_the_next_block(
         )
 
 
-def test_a_price_other_than_the_one_accepted_is_refused(iotex, basic):
-    response = book(basic, accept="y", accepted_total="1000")
+@pytest.mark.parametrize("seen", ["1000", "sNaN", "Infinity"])
+def test_a_price_other_than_the_one_accepted_is_refused(iotex, basic, seen):
+    response = book(basic, accept="y", accepted_total=seen)
     assert response.status_code == 409
     assert "not the one you accepted" in visible_text(response.get_data(as_text=True))
     assert visits(iotex) == []
+
+
+def test_a_cancelled_order_calls_its_visit_off(iotex, standard):
+    assert book(standard).status_code == 303
+    priced = book(standard, when=NEXT_SATURDAY_AFTERNOON, accept="y")
+    order_path = priced.location
+    assert standard.submit(order_path, f"{order_path}/cancel").status_code in (302, 303)
+    paid_for = visits(iotex)[-1]
+    assert paid_for.status == "cancelled"
+    assert visits(iotex)[0].status == "booked"
+
+
+def test_the_same_booking_sent_twice_at_once_books_once(iotex, premium):
+    page = new_page()
+    token, key = premium.token(page), key_of(premium, page)
+    data = {
+        "csrf_token": token,
+        "hours": "4",
+        "region": "area",
+        "when": NEXT_SATURDAY,
+        "address": ADDRESS,
+        "purpose": PURPOSE,
+        "submission": key,
+        "accepted_total": "",
+    }
+    other = premium.client.application.test_client()
+    other.set_cookie("session", premium.client.get_cookie("session").value)
+    codes = [None, None]
+    barrier = threading.Barrier(2)
+
+    def run(index, client):
+        barrier.wait()
+        codes[index] = client.post("/visits", data=data).status_code
+
+    threads = [
+        threading.Thread(target=run, args=(i, c)) for i, c in enumerate((premium.client, other))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [303, 303]
+    assert len(visits(iotex)) == 1
 
 
 def test_out_of_town_every_hour_is_priced_and_travel_is_billed_at_cost(iotex, premium):
@@ -324,6 +369,31 @@ def test_staff_see_each_technicians_day_plan(iotex, premium, desk_iotex):
     assert "Reza" in plan and "Arya Co" in plan and "09:00–13:00" in plan
 
 
+def test_staff_move_a_visit_to_another_technician_who_is_told_and_the_first_released(
+    iotex, premium, desk_iotex, make_user, technician, mails
+):
+    other = make_user("navid@iotex.example", role="staff", name="Navid")
+    with iotex.app_context():
+        row = Technician(user_id=other.id, catalog="iotex", region="area", created_at=NOW)
+        db.session.add(row)
+        db.session.commit()
+        second = row.id
+    assert book(premium).status_code == 303
+    (visit,) = visits(iotex)
+    moved = desk_iotex.submit(
+        f"/staff/visits/{visit.id}",
+        f"/staff/visits/{visit.id}/move",
+        {"technician_id": str(second), "day": "2026-12-19", "start": "10:30"},
+    )
+    assert moved.status_code == 303
+    (visit,) = visits(iotex)
+    assert (visit.technician_id, visit.sequence) == (second, 1)
+    assert visit.starts_at == datetime(2026, 12, 19, 7, 0, tzinfo=UTC)
+    released = calendar_files(mails, "reza@iotex.example")[-1]
+    assert str(released["METHOD"]) == "CANCEL" and str(event_of(released)["UID"]) == visit.uid
+    assert str(calendar_files(mails, "navid@iotex.example")[-1]["METHOD"]) == "REQUEST"
+
+
 def test_staff_add_a_technician_with_their_own_hours(iotex, desk_iotex, make_user):
     newcomer = make_user("navid@iotex.example", role="staff", name="Navid")
     bad = desk_iotex.submit(
@@ -333,6 +403,13 @@ def test_staff_add_a_technician_with_their_own_hours(iotex, desk_iotex, make_use
     )
     assert bad.status_code == 422
     assert "Give hours such as" in visible_text(bad.get_data(as_text=True))
+    unknown = desk_iotex.submit(
+        "/staff/technicians",
+        "/staff/technicians",
+        {"user_id": str(newcomer.id), "region": "area", "holidays": "XX"},
+    )
+    assert unknown.status_code == 422
+    assert "country code such as IR" in visible_text(unknown.get_data(as_text=True))
     good = desk_iotex.submit(
         "/staff/technicians",
         "/staff/technicians",
@@ -452,6 +529,14 @@ MISTAKES = {
     "a time that is no block": ({"when": "2026-12-19T10:00:00+03:30"}, 409, "just taken"),
     "a time in the past": ({"when": "2026-12-05T09:00:00+03:30"}, 409, "just taken"),
     "someone else's ticket": ({"ticket_id": "999999"}, 422, "Choose one of your tickets"),
+    "a ticket number past any row": ({"ticket_id": "9" * 30}, 422, "Choose one of your tickets"),
+    "a time in the year 1": ({"when": "0001-01-01T00:00:00+05:00"}, 422, "Choose a time"),
+    "a time in the year 9999": ({"when": "9999-12-31T23:00:00-05:00"}, 422, "Choose a time"),
+    "a periodic visit as soon as possible": (
+        {"when": "asap", "periodic": "1"},
+        422,
+        "Choose a time for the visit.",
+    ),
 }
 
 
