@@ -21,7 +21,7 @@ from portal.accounts import services as accounts
 from portal.billing import invoices, orders
 from portal.billing.presentation import labels_for
 from portal.callbacks.services import CallbackDetails, request_callback
-from portal.models import Organization, SubscriptionPeriod
+from portal.models import Organization, SubscriptionPeriod, Technician
 from portal.plans import Catalog, Term
 from portal.plans.subscriptions import is_orderable
 
@@ -119,6 +119,13 @@ class _Office:
             for role in ("staff", "admin")
         }
         staff = people["staff"]
+        if self.catalog.visits.calendar is not None:
+            # Iotex, iiko: the staff member also visits clients, on the office's hours.
+            self.session.add(
+                Technician(
+                    user_id=staff.id, catalog=self.catalog.code, region="area", created_at=first
+                )
+            )
         result = [DemoAccount(user.email, self.password, role) for role, user in people.items()]
         sale = self._sale()
         stories = ("ends-in-a-week", "lapsed", "renewed", "awaiting-payment")

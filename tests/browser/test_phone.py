@@ -7,6 +7,8 @@ screenshots of every page go to ``test-artifacts/site/``."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -153,11 +155,16 @@ def test_no_page_of_a_client_or_of_staff_is_wider_than_the_window(office, make_p
     url, password, order_id = office
     client = make_page()
     sign_in(client, url, "client1@kbs-demo.example", password)
+    month = f"{datetime.now(ZoneInfo('Europe/Kyiv')):%Y-%m}"  # the live server's real clock
     client_pages = [
         "/account?lang=uk",
         f"/orders/{order_id}?lang=uk",
         "/plans?lang=uk",
         "/orders/new?plan=optima&term=3m&lang=uk",
+        "/account/time?lang=uk",
+        "/account/time?lang=en",
+        "/account/acts?lang=uk",
+        f"/reports/{month}?lang=uk",
     ]
     assert walk(client, url, client_pages, artifacts, "client") == []
     staff = make_page()
@@ -170,3 +177,30 @@ def test_no_page_of_a_client_or_of_staff_is_wider_than_the_window(office, make_p
         f"/orders/{order_id}?lang=en",
     ]
     assert walk(staff, url, staff_pages, artifacts, "staff") == []
+
+
+@pytest.fixture(scope="module")
+def iotex_office(live_server, tmp_path_factory):
+    """An Iotex portal of its own with a demo office (its staff member a technician)."""
+    url = live_server("iotex", OUTBOX_DIR=str(tmp_path_factory.mktemp("iotex-outbox")))
+    with live_server.app_of(url).app_context():
+        catalog = current_catalog()
+        accounts = demo.load(db.session, catalog, today_in(catalog.timezone))
+    return url, accounts[0].password
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_no_visit_page_is_wider_than_the_window(iotex_office, make_page, artifacts, language):
+    url, password = iotex_office
+    client = make_page()
+    sign_in(client, url, "client3@iotex-demo.example", password)
+    pages = [
+        f"/visits?lang={language}",
+        f"/visits/new?lang={language}",
+        f"/visits/new?hours=8&region=out-of-town&lang={language}",
+    ]
+    assert walk(client, url, pages, artifacts, f"visits-{language}") == []
+    staff = make_page()
+    sign_in(staff, url, "staff@iotex-demo.example", password)
+    staff_pages = [f"/staff/visits?lang={language}", f"/staff/technicians?lang={language}"]
+    assert walk(staff, url, staff_pages, artifacts, f"visits-staff-{language}") == []

@@ -64,3 +64,17 @@ def test_every_bundled_catalog_gets_a_demo_office(make_app, tmp_path, catalog):
     result = load(app)
     assert result.exit_code == 0, result.output
     assert f"Demo office for the {catalog} catalog" in result.output
+
+
+@pytest.mark.parametrize(("catalog", "technicians"), [("iotex", 1), ("iiko", 1), ("kbs", 0)])
+def test_where_the_catalog_books_visits_the_demo_staff_member_is_a_technician(
+    make_app, tmp_path, catalog, technicians
+):
+    from portal.models import Technician
+
+    app = make_app(PORTAL_CATALOG=catalog, OUTBOX_DIR=str(tmp_path / "outbox"))
+    assert load(app).exit_code == 0
+    with app.app_context():
+        rows = db.session.scalars(select(Technician)).all()
+        assert len(rows) == technicians
+        assert all(row.user.email == f"staff@{catalog}-demo.example" for row in rows)
