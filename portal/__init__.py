@@ -85,6 +85,7 @@ def create_app(test_config: dict | None = None):
     from portal import errors, models  # noqa: F401  (models register their tables)
     from portal.accounts import bp as accounts_bp
     from portal.accounts.cli import users_cli
+    from portal.admin import bp as admin_bp
     from portal.api import bp as api_bp
     from portal.api.cli import quote_command, sla_command
     from portal.billing import bp as billing_bp
@@ -117,6 +118,7 @@ def create_app(test_config: dict | None = None):
     app.register_blueprint(tickets_bp)
     app.register_blueprint(work_bp)
     app.register_blueprint(visits_bp)
+    app.register_blueprint(admin_bp)
     csrf.exempt(api_bp)
     app.cli.add_command(quote_command)
     sla_command.add_command(sweep_command)

@@ -36,6 +36,21 @@ def staff_required(view: Callable) -> Callable:
     return guarded
 
 
+def admin_required(view: Callable) -> Callable:
+    """Admins only: anyone signed out is sent to sign in, anyone else (staff, clients) gets
+    a 404, as for staff pages."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return sign_in_first()
+        if current_user.role != "admin" or not current_user.is_active:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
 def client_required(view: Callable) -> Callable:
     """Users of a client organization only: signed out, sign in; anyone else (staff too), 404.
 

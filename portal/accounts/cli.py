@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from portal.accounts import services
 from portal.api import auth as api_tokens
+from portal.audit import Actor
 from portal.clock import now
 from portal.extensions import db
 
@@ -30,7 +31,13 @@ def create(email: str, name: str, role: str) -> None:
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = services.create_user(
-            db.session, email=email, name=name, password=password, role=role, now=now()
+            db.session,
+            email=email,
+            name=name,
+            password=password,
+            role=role,
+            now=now(),
+            actor=Actor.command_line(),
         )
     except services.AccountError as error:
         raise click.ClickException(error.message) from None

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import formatting
+from portal.audit import Actor, record
 from portal.i18n import LOCALES
 from portal.listing import matching
 from portal.mail.outbox import Outbox
@@ -55,9 +56,16 @@ def normalize_email(email: str) -> str:
 
 
 def create_user(
-    session: Session, *, email: str, name: str, password: str, role: str, now: datetime
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> User:
-    """Create an active account and commit it.
+    """Create an active account and commit it; ``actor``: who made it, for the audit log.
 
     Raises :class:`AccountError` for an address without ``@``, an empty name, a
     password shorter than ``MIN_PASSWORD_LENGTH``, an unknown role or an address
@@ -88,6 +96,8 @@ def create_user(
         email_confirmed_at=now,
     )
     session.add(user)
+    if actor is not None:
+        record(session, actor, "user.created", email, before={}, after={"role": role}, now=now)
     try:
         session.commit()
     except IntegrityError:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from portal.audit import Actor, record
 from portal.billing.documents import new_invoice, next_number, order_documents
 from portal.billing.orders import (
     BillingError,
@@ -107,7 +108,12 @@ def invoice_list(status: str, search: str = ""):
 
 
 def mark_invoice_paid(
-    session: Session, document_id: int, *, staff_user_id: int, now: datetime
+    session: Session,
+    document_id: int,
+    *,
+    staff_user_id: int,
+    now: datetime,
+    actor: Actor | None = None,
 ) -> Document:
     """Staff record the bank transfer of invoice ``document_id``: the period starts.
 
@@ -132,6 +138,17 @@ def mark_invoice_paid(
     document.paid_at = now
     document.paid_by_id = staff_user_id
     fulfil(session, document.order, method="bank-transfer", now=now)
+    if actor is not None:
+        record(
+            session,
+            actor,
+            "invoice.paid",
+            document.number,
+            before={"invoice": "open", "order": "pending_payment"},
+            after={"invoice": "paid", "order": order.status, "total": str(document.total)},
+            now=now,
+            organization_id=document.organization_id,
+        )
     session.commit()
     return document
 

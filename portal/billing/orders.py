@@ -31,6 +31,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from portal.audit import Actor, record
 from portal.billing.documents import bill_to, documents_of, next_number
 from portal.models import (
     PLAN_ORDER_KINDS,
@@ -568,7 +569,9 @@ def fulfil(
     return True
 
 
-def record_refund(session: Session, order: Order, *, today: date, now: datetime) -> None:
+def record_refund(
+    session: Session, order: Order, *, today: date, now: datetime, actor: Actor | None = None
+) -> None:
     """Staff record that ``order``'s money went back: it is ``refunded`` and its period ends.
 
     The period ends yesterday (or, not yet begun, never starts). The refund
@@ -577,13 +580,27 @@ def record_refund(session: Session, order: Order, *, today: date, now: datetime)
     """
     if order.status not in ("paid", "fulfilled"):
         raise BillingError("not_paid", order)
+    before = order.status
     order.status = "refunded"
     order.closed_at = now
     period = session.scalars(
         select(SubscriptionPeriod).where(SubscriptionPeriod.order_id == order.id)
     ).one_or_none()
+    ended = None
     if period is not None:
         period.ended_on = max(period.start, today) - timedelta(days=1)
+        ended = period.ended_on
+    if actor is not None:
+        record(
+            session,
+            actor,
+            "order.refunded",
+            f"#{order.id}",
+            before={"order": before, "period_ends": period.end if period else None},
+            after={"order": "refunded", "period_ends": ended, "total": str(order.total)},
+            now=now,
+            organization_id=order.organization_id,
+        )
     session.commit()
 
 

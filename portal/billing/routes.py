@@ -26,6 +26,7 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from portal.accounts.access import sign_in_first, staff_required
+from portal.audit import Actor
 from portal.billing import bp, card, documents, invoices, orders
 from portal.billing.gateway import BadSignature, PaymentUnavailable, StripeGateway
 from portal.billing.presentation import (
@@ -418,7 +419,11 @@ def mark_paid(document_id: int):
     current_catalog()
     try:
         document = invoices.mark_invoice_paid(
-            db.session, document_id, staff_user_id=current_user.id, now=now()
+            db.session,
+            document_id,
+            staff_user_id=current_user.id,
+            now=now(),
+            actor=Actor(current_user.id, current_user.email),
         )
     except orders.BillingError as error:
         if error.code == "no_such_invoice":
@@ -437,7 +442,11 @@ def record_refund(order_id: int):
         abort(404)
     try:
         orders.record_refund(
-            db.session, found, today=today_in(current_catalog().timezone), now=now()
+            db.session,
+            found,
+            today=today_in(current_catalog().timezone),
+            now=now(),
+            actor=Actor(current_user.id, current_user.email),
         )
     except orders.BillingError as error:
         flash(billing_error_message(error))

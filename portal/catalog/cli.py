@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from portal.audit import Actor
 from portal.catalog import services
 from portal.clock import now
 from portal.extensions import db
@@ -35,7 +36,9 @@ def publish(name_or_path: str) -> None:
     path = bundled_catalog_path(name_or_path)
     try:
         source, files = read_catalog_source(Path(path))
-        row = services.publish(db.session, source, path.name, now(), files)
+        row = services.publish(
+            db.session, source, path.name, now(), files, actor=Actor.command_line()
+        )
     except CatalogError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"{row.name} version {row.version} ({row.checksum[:12]}) is the newest")

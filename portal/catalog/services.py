@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.audit import Actor, record
 from portal.models import CatalogVersion
 from portal.plans import Catalog, load_catalog, parse_catalog
 from portal.plans.loading import (
@@ -59,8 +60,10 @@ def publish(
     origin: str,
     now: datetime,
     files: Mapping[str, bytes] | None = None,
+    actor: Actor | None = None,
 ) -> CatalogVersion:
     """Validate ``source`` and publish it as the next version of its catalog; commits.
+    ``actor``: who published it, for the audit log (the import on first use has none).
 
     ``files`` are the files the text names (the provider's logo), read beside a catalog
     file; a logo not among them is the newest version's file of that name, else the
@@ -90,6 +93,16 @@ def publish(
         logo=logo.content if logo else None,
     )
     session.add(row)
+    if actor is not None:
+        record(
+            session,
+            actor,
+            "catalog.published",
+            f"{row.name} {row.version}",
+            before={"version": newest.version if newest else None},
+            after={"version": row.version, "checksum": checksum, "origin": origin},
+            now=now,
+        )
     try:
         session.commit()
     except IntegrityError:

@@ -593,6 +593,7 @@ class JobRun(db.Model):
         return f"<JobRun {self.job} {self.slot} {self.outcome}>"
 
 
+from portal.models.audit import AuditEntry  # noqa: E402, F401
 from portal.models.tickets import (  # noqa: E402, F401  (they build on the models above)
     OPEN_STATUSES,
     PAUSING_STATUSES,

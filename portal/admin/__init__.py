@@ -1,0 +1,8 @@
+"""The admins' area: the audit log of what admins and staff did to money, accounts and the
+catalog."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from portal.admin import routes  # noqa: E402, F401  (registers the views)
