@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from portal.models import AuditEntry
 
-ACTIONS = ("invoice.paid", "order.refunded", "catalog.published", "user.created")
+ACTIONS = (
+    "invoice.paid",
+    "order.refunded",
+    "catalog.published",
+    "user.created",
+    "user.role_changed",
+    "user.deactivated",
+    "user.reactivated",
+)
 COMMAND_LINE = "command line"
 
 

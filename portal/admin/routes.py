@@ -1,5 +1,7 @@
-"""The audit log for admins: a page at a time, filtered by action and searched by who and
-what, and the same rows as CSV. Admins only (others 404, anonymous to sign in)."""
+"""The admins' pages: the audit log (a page at a time, filtered by action and searched by who
+and what, and the same rows as CSV) and the provider's staff accounts (roles, deactivation).
+Admins only (others 404, anonymous to sign in). Thin views over :mod:`portal.audit` and
+:mod:`portal.admin.staff`."""
 
 from __future__ import annotations
 
@@ -7,14 +9,17 @@ import csv
 import io
 import json
 
-from flask import make_response, render_template, request
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.access import admin_required
 from portal.admin import bp
-from portal.audit import ACTIONS
+from portal.admin import staff as staff_accounts
+from portal.audit import ACTIONS, Actor
+from portal.clock import now
 from portal.extensions import db
 from portal.listing import ListQuery, matching, page_of
 from portal.models import AuditEntry
@@ -26,6 +31,9 @@ ACTION_LABELS = {
     "order.refunded": _l("Refund recorded"),
     "catalog.published": _l("Catalog published"),
     "user.created": _l("Account created"),
+    "user.role_changed": _l("Role changed"),
+    "user.deactivated": _l("Account deactivated"),
+    "user.reactivated": _l("Account reactivated"),
 }
 
 
@@ -99,3 +107,78 @@ def audit_csv():
     response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- the provider's people ---------------------------------------------------------------------
+
+STAFF_ERRORS = {
+    "no_such_account": _l("There is no such staff account."),
+    "unknown_role": _l("Choose staff or admin."),
+    "not_yourself": _l("You cannot change your own account: ask another admin."),
+    "last_admin": _l("This is the last active admin: make someone else an admin first."),
+}
+ROLE_LABELS = {"staff": _l("Staff"), "admin": _l("Admin")}
+
+
+@bp.get("/admin/staff")
+@admin_required
+def staff():
+    asked = ListQuery.from_args(request.args)
+    response = make_response(
+        render_template(
+            "admin/staff.html",
+            page=page_of(db.session, staff_accounts.staff_list(asked.search), asked),
+            roles=ROLE_LABELS,
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _staff_change(change, user_id: int, done):
+    """Run ``change`` on the account as the signed-in admin; flash ``done(user)`` or why not."""
+    try:
+        user = change(db.session, user_id, actor=Actor(current_user.id, current_user.email))
+    except staff_accounts.StaffError as error:
+        if error.code == "no_such_account":
+            abort(404)
+        flash(str(STAFF_ERRORS[error.code]))
+        return redirect(url_for("admin.staff"), 303)
+    flash(done(user))
+    return redirect(url_for("admin.staff"), 303)
+
+
+@bp.post("/admin/staff/<id:user_id>/role")
+@admin_required
+def staff_role(user_id: int):
+    role = request.form.get("role", "")
+    if role not in ROLE_LABELS:
+        abort(400, str(STAFF_ERRORS["unknown_role"]))
+    return _staff_change(
+        lambda session, uid, actor: staff_accounts.set_role(
+            session, uid, role, actor=actor, now=now()
+        ),
+        user_id,
+        lambda user: _(
+            "%(name)s is now %(role)s; their open sessions sign in again.",
+            name=user.name,
+            role=ROLE_LABELS[role],
+        ),
+    )
+
+
+@bp.post("/admin/staff/<id:user_id>/active")
+@admin_required
+def staff_active(user_id: int):
+    active = request.form.get("active") == "1"
+    return _staff_change(
+        lambda session, uid, actor: staff_accounts.set_active(
+            session, uid, active, actor=actor, now=now()
+        ),
+        user_id,
+        lambda user: (
+            _("%(name)s can sign in again.", name=user.name)
+            if active
+            else _("%(name)s is deactivated: every session of theirs has ended.", name=user.name)
+        ),
+    )
