@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record
@@ -27,7 +27,8 @@ def staff_list(search: str = ""):
     found = matching(search, User.name, User.email)
     if found is not None:
         query = query.where(found)
-    return query.order_by(User.role.desc(), User.active.desc(), User.name, User.id)
+    admins_first = case((User.role == "admin", 0), else_=1)
+    return query.order_by(admins_first, User.active.desc(), User.name, User.id)
 
 
 def _locked(session: Session, user_id: int) -> User | None:

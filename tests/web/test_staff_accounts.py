@@ -71,6 +71,11 @@ def test_an_admin_makes_a_staff_member_an_admin_and_back(app, admin, desk):
     ]
 
 
+def test_admins_are_listed_first(app, admin, desk):
+    html = admin.client.get("/admin/staff").get_data(as_text=True)
+    assert html.index('data-user="root@example.com"') < html.index('data-user="agent@example.com"')
+
+
 def test_nobody_changes_their_own_account(app, admin):
     me = admin.account.id
     answer = admin.submit(
