@@ -21,6 +21,7 @@ from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp, services, tokens
 from portal.accounts.access import client_required, sign_in_first, staff_required
+from portal.accounts.client_file import client_file
 from portal.accounts.forms import (
     ROLE_NAMES,
     AcceptInvitationForm,
@@ -44,6 +45,7 @@ from portal.i18n import LANGUAGE_NAMES, LOCALES, chosen_locale
 from portal.listing import ListQuery, page_of
 from portal.mail.services import FileMailer
 from portal.models import Invitation, Organization, User
+from portal.tickets.presentation import STAFF_STATUS_LABELS
 
 # Guessing passwords from one address stops after this many tries.
 LOGIN_ATTEMPTS = "10 per minute"
@@ -666,7 +668,8 @@ def staff_organizations():
 @bp.get("/staff/organizations/<id:organization_id>")
 @staff_required
 def staff_organization(organization_id: int):
-    """One organization as its members see it, read-only."""
+    """One organization as its members see it, read-only, and its client file: the latest
+    periods, orders, documents, tickets and visits."""
     catalog = current_catalog()
     organization = db.session.get(Organization, organization_id)
     if organization is None:
@@ -679,4 +682,7 @@ def staff_organization(organization_id: int):
         language_label=dict(LANGUAGE_NAMES).get(organization.language, organization.language),
         role_names=ROLE_NAMES,
         timezone=catalog.timezone,
+        file=client_file(db.session, organization.id),
+        catalog=catalog,
+        ticket_statuses=STAFF_STATUS_LABELS,
     )
