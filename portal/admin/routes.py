@@ -14,15 +14,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from portal.accounts.access import admin_required
 from portal.admin import bp
 from portal.admin import staff as staff_accounts
 from portal.audit import ACTIONS, Actor
+from portal.catalog.current import current_catalog
 from portal.clock import now
 from portal.extensions import db
 from portal.listing import ListQuery, matching, page_of
-from portal.models import AuditEntry
+from portal.models import AuditEntry, CatalogVersion
 
 ALL = "all"
 CSV_LIMIT = 100_000
@@ -182,3 +184,54 @@ def staff_active(user_id: int):
             else _("%(name)s is deactivated: every session of theirs has ended.", name=user.name)
         ),
     )
+
+
+# --- catalog versions, exported ------------------------------------------------------------------
+
+
+def _versions_query(name: str):
+    return (
+        select(CatalogVersion)
+        .where(CatalogVersion.name == name)
+        .order_by(CatalogVersion.version.desc())
+        .options(defer(CatalogVersion.source), defer(CatalogVersion.logo))
+    )
+
+
+@bp.get("/admin/catalog")
+@admin_required
+def catalog_versions():
+    """The active catalog's published versions, newest first, each to download as TOML."""
+    catalog = current_catalog()
+    asked = ListQuery.from_args(request.args)
+    response = make_response(
+        render_template(
+            "admin/catalog_versions.html",
+            catalog=catalog,
+            page=page_of(db.session, _versions_query(catalog.code), asked),
+        )
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/admin/catalog/<int:version>.toml")
+@admin_required
+def catalog_toml(version: int):
+    """A published version of the active catalog as the TOML it was published from, in the
+    bundled files' format: publishing it again changes nothing (the same checksum)."""
+    catalog = current_catalog()
+    row = db.session.scalar(
+        select(CatalogVersion).where(
+            CatalogVersion.name == catalog.code, CatalogVersion.version == version
+        )
+    )
+    if row is None:
+        abort(404)
+    response = make_response(row.source)
+    response.headers["Content-Type"] = "application/toml; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{row.name}-v{row.version}.toml"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
