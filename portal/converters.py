@@ -10,6 +10,16 @@ from werkzeug.routing import IntegerConverter
 LARGEST_ROW_ID = 2**31 - 1
 
 
+def row_id(text: str | None) -> int | None:
+    """A row id typed into a form (a ticket, a technician), or None: no number, or one no
+    row can have."""
+    try:
+        value = int(text or "")
+    except ValueError:
+        return None
+    return value if 1 <= value <= LARGEST_ROW_ID else None
+
+
 class RowId(IntegerConverter):
     """``<id:order_id>``: a row id either database can hold; any other number is a 404,
     never a query the database refuses."""

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, make_response, request
 
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
+PRIVATE = "private, no-store"
 # Two years, the length browsers' preload lists ask for.
 HSTS = "max-age=63072000; includeSubDomains"
+
+
+def private(response, status: int = 200):
+    """``response`` (a page, a file) made for one signed-in reader: no cache keeps it."""
+    response = make_response(response, status)
+    response.headers["Cache-Control"] = PRIVATE
+    return response
 
 
 def content_security_policy(checkout_origins: str) -> str:

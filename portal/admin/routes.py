@@ -9,7 +9,7 @@ import csv
 import io
 import json
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,6 +23,7 @@ from portal.audit import ACTIONS, Actor
 from portal.catalog.current import current_catalog
 from portal.clock import now
 from portal.extensions import db
+from portal.headers import private
 from portal.listing import ListQuery, matching, page_of
 from portal.models import AuditEntry, CatalogVersion
 
@@ -69,7 +70,7 @@ def _shown(value) -> str:
 def audit():
     asked = _asked()
     page = page_of(db.session, _entries(asked), asked)
-    response = make_response(
+    return private(
         render_template(
             "admin/audit.html",
             page=page,
@@ -79,8 +80,6 @@ def audit():
             changes=_changes,
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/admin/audit.csv")
@@ -104,10 +103,9 @@ def audit_csv():
                 entry.after,
             ]
         )
-    response = make_response(out.getvalue())
+    response = private(out.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
@@ -126,15 +124,13 @@ ROLE_LABELS = {"staff": _l("Staff"), "admin": _l("Admin")}
 @admin_required
 def staff():
     asked = ListQuery.from_args(request.args)
-    response = make_response(
+    return private(
         render_template(
             "admin/staff.html",
             page=page_of(db.session, staff_accounts.staff_list(asked.search), asked),
             roles=ROLE_LABELS,
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _staff_change(change, user_id: int, done):
@@ -204,15 +200,13 @@ def catalog_versions():
     """The active catalog's published versions, newest first, each to download as TOML."""
     catalog = current_catalog()
     asked = ListQuery.from_args(request.args)
-    response = make_response(
+    return private(
         render_template(
             "admin/catalog_versions.html",
             catalog=catalog,
             page=page_of(db.session, _versions_query(catalog.code), asked),
         )
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/admin/catalog/<int:version>.toml")
@@ -228,10 +222,9 @@ def catalog_toml(version: int):
     )
     if row is None:
         abort(404)
-    response = make_response(row.source)
+    response = private(row.source)
     response.headers["Content-Type"] = "application/toml; charset=utf-8"
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{row.name}-v{row.version}.toml"'
     )
-    response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.audit import Actor, record
 from portal.billing.documents import bill_to, documents_of, next_number
+from portal.locking import locked_row
 from portal.models import (
     PLAN_ORDER_KINDS,
     Document,
@@ -85,6 +86,24 @@ def periods(session: Session, organization_id: int) -> list[SubscriptionPeriod]:
             .order_by(SubscriptionPeriod.end.desc(), SubscriptionPeriod.start.desc())
         )
     )
+
+
+def period_on(
+    session: Session, organization_id: int, catalog: Catalog, day: date
+) -> SubscriptionPeriod | None:
+    """The period of ``catalog`` covering ``day``: of those that do, the one that started
+    last (an upgrade's, over the one it cut short); a renewal paid early, which starts
+    later, does not hide it. One query."""
+    rows = session.scalars(
+        select(SubscriptionPeriod).where(
+            SubscriptionPeriod.organization_id == organization_id,
+            SubscriptionPeriod.catalog == catalog.code,
+            SubscriptionPeriod.start <= day,
+            SubscriptionPeriod.end >= day,
+        )
+    ).all()
+    running = [row for row in rows if row.last_day >= day and row.plan in catalog.plans]
+    return max(running, key=lambda row: (row.start, row.last_day), default=None)
 
 
 def latest_period(
@@ -605,23 +624,5 @@ def record_refund(
 
 
 def locked_order(session: Session, order_id: int) -> Order:
-    """Order ``order_id`` read afresh and locked until the commit.
-
-    PostgreSQL locks the row (``SELECT ... FOR UPDATE``). SQLite has no row locks and
-    reads without any lock, so a write that changes nothing comes first: it takes the
-    database's one write lock, which another use case then waits for, and reads what
-    the first one committed.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Order)
-            .where(Order.id == order_id)
-            .values(id=Order.id)
-            .execution_options(synchronize_session=False)
-        )
-    return session.scalars(
-        select(Order)
-        .where(Order.id == order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    """Order ``order_id`` read afresh and locked until the commit (see :mod:`portal.locking`)."""
+    return locked_row(session, Order, order_id)

@@ -6,6 +6,7 @@ price list is a new catalog version.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -182,6 +183,29 @@ class Calendar:
     @cached_property
     def _exception_map(self) -> Mapping[date, Intervals]:
         return dict(self.exceptions)
+
+
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+def parse_intervals(value: str) -> Intervals:
+    """``"09:00-13:00, 14:00-18:00"``: a day's intervals, in order, none overlapping.
+    ValueError with the reason for anything else (catalog files and staff forms say it
+    their own way)."""
+    intervals: list[tuple[time, time]] = []
+    for part in value.split(","):
+        match = _HOURS.fullmatch(part.strip())
+        try:
+            opens = time(int(match[1]), int(match[2])) if match else None
+            closes = time(int(match[3]), int(match[4])) if match else None
+        except ValueError:
+            opens = closes = None
+        if opens is None or closes is None or opens >= closes:
+            raise ValueError(f"'{part.strip()}' must be HH:MM-HH:MM with opening before closing")
+        if intervals and opens < intervals[-1][1]:
+            raise ValueError(f"'{value}': intervals must be in order and not overlap")
+        intervals.append((opens, closes))
+    return tuple(intervals)
 
 
 def interval_length(intervals: Intervals) -> timedelta:

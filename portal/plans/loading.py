@@ -12,7 +12,7 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -45,6 +45,7 @@ from portal.plans.catalog import (
     VisitTerms,
     WorkTerms,
     interval_length,
+    parse_intervals,
 )
 from portal.plans.errors import PlanError
 from portal.plans.money import MINOR_UNITS, minor_unit, round_money
@@ -67,6 +68,13 @@ from portal.plans.terms import Term
 CATALOG_DIR = Path(__file__).parent / "catalogs"
 LOCALES = ("en", "ru", "uk", "fa", "kk")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def is_holiday_country(code: str | None) -> bool:
+    """Whether the ``holidays`` package knows the public holidays of country ``code``."""
+    return code in holidays.list_supported_countries()
+
+
 FEATURE_KINDS = ("yes-no", "quantity", "duration", "text")
 PLAN_PRICING = (
     "term-table",
@@ -94,7 +102,6 @@ DURATION_UNITS = (
 MAX_NUMBER = Decimal(10) ** 15
 MAX_DURATION = Decimal(1000)  # of any duration unit: 1000 working days is four years
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WEBSITE = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(/\S*)?$")
@@ -708,7 +715,7 @@ class _CatalogReader:
         subdivision = node.string("subdivision", None)
         if country is not None:
             supported = holidays.list_supported_countries()
-            if country not in supported:
+            if not is_holiday_country(country):
                 raise node.error("holidays", f"unknown holiday country '{country}'")
             if subdivision is not None and subdivision not in supported[country]:
                 raise node.error("subdivision", f"{country} has no subdivision '{subdivision}'")
@@ -744,22 +751,10 @@ class _CatalogReader:
         """``"09:00-13:00, 14:00-18:00"``: a day's intervals, in order, none overlapping."""
         if not isinstance(value, str):
             raise node.error(key, "must be hours such as '09:00-13:00, 14:00-18:00'")
-        intervals = []
-        for part in value.split(","):
-            match = _HOURS.fullmatch(part.strip())
-            try:
-                opens = time(int(match[1]), int(match[2])) if match else None
-                closes = time(int(match[3]), int(match[4])) if match else None
-            except ValueError:
-                opens = closes = None
-            if opens is None or closes is None or opens >= closes:
-                raise node.error(
-                    key, f"'{part.strip()}' must be HH:MM-HH:MM with opening before closing"
-                )
-            if intervals and opens < intervals[-1][1]:
-                raise node.error(key, f"'{value}': intervals must be in order and not overlap")
-            intervals.append((opens, closes))
-        return tuple(intervals)
+        try:
+            return parse_intervals(value)
+        except ValueError as error:
+            raise node.error(key, str(error)) from None
 
     def duration(self, node: _Node, key: str, value: Any, ranges: bool = False) -> tuple:
         """A ``{hours = 4}``-style table: (upper, lower or None)."""

@@ -19,13 +19,14 @@ Pure: takes the catalog, calendars, times and counts as arguments.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from portal.plans.catalog import Calendar, Catalog, Intervals
+from portal.plans.catalog import Calendar, Catalog, Intervals, parse_intervals
 from portal.plans.errors import PlanError
 from portal.plans.pricing import Quote, quote
 from portal.plans.requests import ServiceQuoteRequest
@@ -177,19 +178,13 @@ def technician_calendar(
 
 def parse_hours(value: str, field_name: str = "hours") -> Intervals:
     """A technician's working hours as staff type them: ``08:00-16:00`` or
-    ``09:00-13:00, 14:00-18:00``, in order, none overlapping."""
-    intervals: list[tuple[time, time]] = []
-    for part in (value or "").split(","):
-        try:
-            opens, closes = (time.fromisoformat(t.strip()) for t in part.split("-"))
-        except ValueError:
-            opens = closes = None
-        if opens is None or opens >= closes or (intervals and opens < intervals[-1][1]):
-            raise PlanError(
-                "invalid_hours", "Give hours such as 09:00-13:00, 14:00-18:00", field_name
-            )
-        intervals.append((opens, closes))
-    return tuple(intervals)
+    ``09:00 - 13:00, 14:00-18:00``, in order, none overlapping (as a catalog calendar's)."""
+    try:
+        return parse_intervals(re.sub(r"\s*-\s*", "-", value or ""))
+    except ValueError:
+        raise PlanError(
+            "invalid_hours", "Give hours such as 09:00-13:00, 14:00-18:00", field_name
+        ) from None
 
 
 def visit_calendar(catalog: Catalog) -> Calendar | None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.billing.orders import periods
+from portal.billing.orders import period_on
 from portal.models import Organization, Ticket, TicketTarget, User
 from portal.plans import Catalog
 from portal.plans.tickets import new_ticket_targets, ticket_plan
@@ -45,17 +45,8 @@ class TicketDetails:
 
 
 def active_plan(session: Session, organization_id: int, catalog: Catalog, today: date):
-    """The plan of ``catalog`` the organization has today, or None: of the periods that
-    cover today, the one that started last (an upgrade's, over the one it cut short); a
-    renewal paid early, which starts later, does not hide it."""
-    running = [
-        row
-        for row in periods(session, organization_id)
-        if row.catalog == catalog.code
-        and row.start <= today <= row.last_day
-        and row.plan in catalog.plans
-    ]
-    row = max(running, key=lambda row: (row.start, row.last_day), default=None)
+    """The plan of ``catalog`` the organization has today, or None (see ``period_on``)."""
+    row = period_on(session, organization_id, catalog, today)
     return row.plan if row is not None else None
 
 

@@ -24,16 +24,20 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from portal.billing.orders import Labels, time_order, void_pending_order
+from portal.billing.orders import Labels, period_on, time_order, void_pending_order
+from portal.formatting import is_known_zone
+from portal.locking import locked_row
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail
 from portal.models import (
+    NO_OVERLAP,
     STAFF_ROLES,
     Order,
+    Organization,
     SubscriptionPeriod,
     Technician,
     TechnicianTimeOff,
@@ -42,8 +46,10 @@ from portal.models import (
     Visit,
 )
 from portal.plans import Catalog, PlanError
+from portal.plans.loading import WEEKDAYS, is_holiday_country
 from portal.plans.visits import (
     AREA,
+    REGIONS,
     Quota,
     Slot,
     TechnicianTime,
@@ -52,6 +58,7 @@ from portal.plans.visits import (
     check_block,
     check_region,
     contract_year,
+    dispatch_rank,
     earliest_start,
     nearest_slots,
     parse_hours,
@@ -65,7 +72,6 @@ from portal.work.worklog import lock_organization
 
 ADDRESS_LENGTH = 500
 PURPOSE_LENGTH = 4000
-DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # The dispatch queue shows at most this many requests (a day's worth many times over).
 DISPATCH_LIMIT = 200
 # How far from a taken slot the nearest free ones are looked for.
@@ -94,7 +100,7 @@ def technician_calendar_of(catalog: Catalog, technician: Technician):
         return None
     days = None
     if technician.days:
-        days = [DAY_NAMES.index(name) for name in technician.days.split(",") if name]
+        days = [WEEKDAYS.index(name) for name in technician.days.split(",") if name]
     return technician_calendar(
         base,
         timezone=technician.timezone,
@@ -229,22 +235,11 @@ class Contract:
 
 
 def contract_on(session: Session, organization_id: int, catalog: Catalog, day: date) -> Contract:
-    """The subscription period covering ``day`` (the latest, if an upgrade overlaps) and its
-    contract year."""
-    rows = session.scalars(
-        select(SubscriptionPeriod)
-        .where(
-            SubscriptionPeriod.organization_id == organization_id,
-            SubscriptionPeriod.catalog == catalog.code,
-            SubscriptionPeriod.start <= day,
-            SubscriptionPeriod.end >= day,
-        )
-        .order_by(SubscriptionPeriod.start.desc(), SubscriptionPeriod.id.desc())
-    ).all()
-    for row in rows:
-        if row.last_day >= day:
-            return Contract(row.plan, contract_year(row.start, row.last_day, day))
-    return Contract(None, None)
+    """The plan of the period covering ``day`` and the contract year the day falls in."""
+    row = period_on(session, organization_id, catalog, day)
+    if row is None:
+        return Contract(None, None)
+    return Contract(row.plan, contract_year(row.start, row.last_day, day))
 
 
 def quota_of(session: Session, organization_id: int, catalog: Catalog, contract: Contract) -> Quota:
@@ -474,18 +469,8 @@ def _hold_slot(
         others = [t for t in candidates if t != visit.technician_id]
         candidates = (visit.technician_id, *others)
     for technician_id in candidates:
-        try:
-            with session.begin_nested():
-                visit.technician_id = technician_id
-                visit.starts_at = slot.start
-                visit.ends_at = slot.end
-                visit.status = "booked"
-                session.add(visit)
-                session.flush()
+        if _took(session, visit, technician_id, slot.start, slot.end):
             return
-        except IntegrityError as error:
-            if "no_overlap" not in str(error.orig):
-                raise  # the submission key: book_visit finds the visit sent first
     wanted = starts_at
     region, hours, visit_id = visit.region, visit.hours, visit.id
     session.rollback()
@@ -502,20 +487,8 @@ def _hold_slot(
 
 
 def lock_visit(session: Session, visit_id: int) -> Visit:
-    """The visit read afresh and locked until the commit (SQLite: the write lock)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Visit)
-            .where(Visit.id == visit_id)
-            .values(id=Visit.id)
-            .execution_options(synchronize_session=False)
-        )
-    return session.scalars(
-        select(Visit)
-        .where(Visit.id == visit_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    """The visit read afresh and locked until the commit."""
+    return locked_row(session, Visit, visit_id)
 
 
 def _changeable(catalog: Catalog, visit: Visit, now: datetime, by_staff: bool) -> None:
@@ -527,6 +500,15 @@ def _changeable(catalog: Catalog, visit: Visit, now: datetime, by_staff: bool) -
         raise VisitError("planned_by_provider")
     if not can_change(visit.starts_at, now, catalog.visits.change_hours):
         raise VisitError("too_late")
+
+
+def client_may_change(catalog: Catalog, visit: Visit, now: datetime) -> bool:
+    """Whether the client may still move or cancel ``visit`` itself (else it asks staff)."""
+    try:
+        _changeable(catalog, visit, now, by_staff=False)
+    except VisitError:
+        return False
+    return True
 
 
 def cancel_visit(
@@ -660,25 +642,16 @@ def _place(session, catalog, visit: Visit, technician_id: int, starts_at: dateti
         session.rollback()
         raise VisitError("unknown_technician", "technician_id")
     ends_at = starts_at + timedelta(hours=visit.hours)
-    clash = session.scalar(
-        select(func.count(Visit.id)).where(
-            Visit.technician_id == technician_id,
-            Visit.status == "booked",
-            Visit.id != visit.id if visit.id is not None else True,
-            Visit.starts_at < ends_at,
-            Visit.ends_at > starts_at,
-        )
-    )
-    away = session.scalar(
-        select(func.count(TechnicianTimeOff.id)).where(
-            TechnicianTimeOff.technician_id == technician_id,
-            TechnicianTimeOff.starts_at < ends_at,
-            TechnicianTimeOff.ends_at > starts_at,
-        )
-    )
-    if clash or away:
+    busy = busy_spans(session, [technician_id], starts_at, ends_at, except_visit=visit.id)
+    if busy[technician_id] or not _took(session, visit, technician_id, starts_at, ends_at):
         session.rollback()
         raise VisitError("slot_taken", "starts_at")
+
+
+def _took(session, visit: Visit, technician_id: int, starts_at, ends_at) -> bool:
+    """Give ``visit`` to the technician for ``starts_at``-``ends_at`` in a savepoint; False
+    when the database refuses the block (another booking holds an overlapping one). Any
+    other refusal (the same submission key sent twice) goes up to the caller."""
     try:
         with session.begin_nested():
             visit.technician_id = technician_id
@@ -688,10 +661,10 @@ def _place(session, catalog, visit: Visit, technician_id: int, starts_at: dateti
             session.add(visit)
             session.flush()
     except IntegrityError as error:
-        if "no_overlap" not in str(error.orig):
+        if NO_OVERLAP not in str(error.orig):
             raise
-        session.rollback()
-        raise VisitError("slot_taken", "starts_at") from None
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -778,16 +751,8 @@ def visits_of(organization_id: int, catalog_code: str):
 def dispatch_queue(session: Session, catalog: Catalog) -> list[Visit]:
     """Requests to send someone as soon as possible, in dispatch order: plan priority
     (premium first), then first asked first. One query, ordered by the database."""
-    priority = catalog.visits.priority
-    rank = (
-        case(
-            {code: index for index, code in enumerate(priority)},
-            value=Visit.plan,
-            else_=len(priority),
-        )
-        if priority
-        else literal(0)
-    )
+    ranks = {code: dispatch_rank(catalog, code) for code in catalog.plans}
+    rank = case(ranks, value=Visit.plan, else_=dispatch_rank(catalog, None))
     return list(
         session.scalars(
             select(Visit)
@@ -830,6 +795,143 @@ def day_plan(session: Session, catalog: Catalog, day: date) -> list[tuple[Techni
         items += [a for a in away if a.technician_id == technician.id]
         plan.append((technician, sorted(items, key=lambda item: item.starts_at)))
     return plan
+
+
+def change_requests(session: Session, catalog: Catalog) -> list[Visit]:
+    """Live visits whose client asked staff for a change, the oldest first."""
+    return list(
+        session.scalars(
+            select(Visit)
+            .where(
+                Visit.catalog == catalog.code,
+                Visit.change_request.is_not(None),
+                Visit.status.in_(("requested", "booked")),
+            )
+            .order_by(Visit.updated_at)
+            .options(joinedload(Visit.organization))
+            .limit(DISPATCH_LIMIT)
+        )
+    )
+
+
+def planned_clients(session: Session, catalog: Catalog, today: date) -> list[tuple[int, str]]:
+    """(id, name) of organizations with a period of a plan that includes planned visits,
+    running today or later."""
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(Organization.id, Organization.name)
+            .join(SubscriptionPeriod, SubscriptionPeriod.organization_id == Organization.id)
+            .where(
+                SubscriptionPeriod.catalog == catalog.code,
+                SubscriptionPeriod.plan.in_(catalog.visits.planned),
+                SubscriptionPeriod.end >= today,
+            )
+            .distinct()
+            .order_by(Organization.name)
+            .limit(500)
+        )
+    ]
+
+
+def upcoming_time_off(
+    session: Session, technician_ids: Sequence[int], now: datetime
+) -> dict[int, list[TechnicianTimeOff]]:
+    """Each technician's time off not over yet, by start. One query."""
+    away: dict[int, list[TechnicianTimeOff]] = {tid: [] for tid in technician_ids}
+    rows = session.scalars(
+        select(TechnicianTimeOff)
+        .where(
+            TechnicianTimeOff.technician_id.in_(technician_ids),
+            TechnicianTimeOff.ends_at > now,
+        )
+        .order_by(TechnicianTimeOff.starts_at)
+        .limit(200)
+    )
+    for row in rows:
+        away[row.technician_id].append(row)
+    return away
+
+
+def technician_candidates(session: Session) -> list[User]:
+    """Active staff members who are no technician yet (of any catalog: one row each)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.role.in_(STAFF_ROLES),
+                User.active.is_(True),
+                User.id.not_in(select(Technician.user_id)),
+            )
+            .order_by(User.name)
+            .limit(500)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class TechnicianDetails:
+    """A technician as staff describe them; empty texts: the office's calendar's."""
+
+    user_id: int | None
+    region: str
+    days: str = ""
+    hours: str = ""
+    timezone: str = ""
+    holidays: str = ""
+
+    def day_names(self) -> list[str]:
+        return [d.strip().lower()[:3] for d in self.days.split(",") if d.strip()]
+
+
+def technician_problems(session: Session, details: TechnicianDetails) -> dict[str, str]:
+    """What is wrong with ``details``, by field: every mistake at once, for the form."""
+    problems = {}
+    if details.user_id not in {user.id for user in technician_candidates(session)}:
+        problems["user_id"] = "not_a_candidate"
+    if details.region not in REGIONS:
+        problems["region"] = "invalid_region"
+    if any(day not in WEEKDAYS for day in details.day_names()):
+        problems["days"] = "invalid_days"
+    if details.hours:
+        try:
+            parse_hours(details.hours)
+        except PlanError:
+            problems["hours"] = "invalid_working_hours"
+    if details.holidays and not is_holiday_country(details.holidays.upper()):
+        problems["holidays"] = "unknown_holidays"
+    if details.timezone and not is_known_zone(details.timezone):
+        problems["timezone"] = "unknown_zone"
+    return problems
+
+
+def add_technician(
+    session: Session, catalog: Catalog, details: TechnicianDetails, *, now: datetime
+) -> Technician:
+    """Make a staff member a technician of ``catalog``; commit. VisitError with the field
+    and code of the first of :func:`technician_problems`, or ``not_a_candidate`` when
+    another tab made them one a moment ago."""
+    problems = technician_problems(session, details)
+    if problems:
+        field, code = next(iter(problems.items()))
+        raise VisitError(code, field)
+    row = Technician(
+        user_id=details.user_id,
+        catalog=catalog.code,
+        region=details.region,
+        days=",".join(details.day_names()) or None,
+        hours=details.hours or None,
+        timezone=details.timezone or None,
+        holidays=details.holidays.upper() or None,
+        created_at=now,
+    )
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise VisitError("not_a_candidate", "user_id") from None
+    return row
 
 
 def add_time_off(

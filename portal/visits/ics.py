@@ -8,7 +8,7 @@ remove the entry they have instead of adding another (RFC 5546).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -33,6 +33,8 @@ def visit_ics(
     """The .ics file of one visit: ``REQUEST`` (booked or moved) or ``CANCEL``, as mailed by
     the provider (the organizer); ``PUBLISH`` for the copy downloaded from the page."""
     cancelled = method == "CANCEL"
+    # In UTC: a named zone would need its VTIMEZONE, which calendar programs read unevenly.
+    starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
     calendar = Calendar()
     calendar.add("prodid", PRODUCT)
     calendar.add("version", "2.0")

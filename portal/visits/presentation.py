@@ -3,8 +3,7 @@ calendar file."""
 
 from __future__ import annotations
 
-from datetime import UTC, date
-from zoneinfo import ZoneInfo
+from email.utils import parseaddr
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -18,7 +17,7 @@ from portal.extensions import db
 from portal.mail.services import Mail, render_mail
 from portal.models import Technician, User, Visit
 from portal.plans import Catalog
-from portal.visits.booking import VisitError
+from portal.visits.booking import VisitError, local_day
 from portal.visits.ics import content_type, visit_ics
 from portal.work.presentation import payers, titles
 
@@ -51,6 +50,11 @@ VISIT_ERRORS = {
     "invalid_span": _l("The end must come after the start."),
     "not_planned": _l("This client's plan includes no planned visits."),
     "invalid_hours": _l("Give the visit's length in hours, 1 to 12."),
+    "not_a_candidate": _l("Choose a staff member who is not a technician yet."),
+    "invalid_days": _l("Give days such as sat, sun, mon."),
+    "invalid_working_hours": _l("Give hours such as 09:00-13:00, 14:00-18:00."),
+    "unknown_holidays": _l("Give a country code such as IR."),
+    "unknown_zone": _l("Give a time zone such as Asia/Tehran."),
 }
 
 KIND_LABELS = {
@@ -83,11 +87,7 @@ def visit_titles(catalog: Catalog):
     """A visit's order title in every language: ``On-site visit, 4 h, 19 December 2026``."""
 
     def of_visit(visit: Visit) -> dict[str, str]:
-        day = (
-            visit.starts_at.astimezone(ZoneInfo(catalog.timezone)).date()
-            if visit.starts_at
-            else None
-        )
+        day = local_day(catalog, visit.starts_at) if visit.starts_at else None
 
         def make():
             if day is None:
@@ -149,25 +149,12 @@ def _mail(catalog: Catalog, visit: Visit, event: str, user: User, *, for_staff: 
     with speaking(locale):
         when = formatting.moment(visit.starts_at, locale, zone)
         until = formatting.moment(visit.ends_at, locale, zone)
-        summary = (
-            _("On-site visit: %(client)s", client=visit.organization.name)
-            if for_staff
-            else _("On-site visit: %(provider)s", provider=_provider_name(catalog))
-        )
-        calendar_file = visit_ics(
-            uid=visit.uid,
-            sequence=visit.sequence,
-            # In UTC: a named zone would need its VTIMEZONE, which calendar programs read
-            # unevenly; UTC every program places right.
-            starts_at=visit.starts_at.astimezone(UTC),
-            ends_at=visit.ends_at.astimezone(UTC),
-            summary=summary,
-            description=visit.purpose,
-            location=visit.address,
-            organizer=current_app.config.get("MAIL_SENDER_ADDRESS") or None,
-            attendee=user.email,
-            stamp=now(),
+        ics = calendar_file(
+            catalog,
+            visit,
             method="CANCEL" if event == "cancelled" else "REQUEST",
+            for_staff=for_staff,
+            attendee=user.email,
         )
         link = (
             portal_link("visits.staff_visit", visit_id=visit.id)
@@ -179,7 +166,7 @@ def _mail(catalog: Catalog, visit: Visit, event: str, user: User, *, for_staff: 
             locale,
             to=user.email,
             to_name=user.name,
-            attachments=(("visit.ics", content_type(event == "cancelled"), calendar_file),),
+            attachments=(("visit.ics", content_type(event == "cancelled"), ics),),
             subject_line=str(SUBJECTS[event]) % {"when": when},
             when=when,
             until=until,
@@ -192,13 +179,27 @@ def _mail(catalog: Catalog, visit: Visit, event: str, user: User, *, for_staff: 
         )
 
 
-def _provider_name(catalog: Catalog) -> str:
-    provider = catalog.provider
-    if provider is not None and provider.brand is not None:
-        return text(provider.brand, catalog)
-    return text(catalog.name, catalog)
-
-
-def proposal_days(days: tuple[date, ...], done: int) -> tuple[date, ...]:
-    """The proposed days of periodic visits not yet booked (the first ``done`` are)."""
-    return days[done:]
+def calendar_file(
+    catalog: Catalog, visit: Visit, *, method: str, for_staff: bool, attendee: str | None = None
+) -> bytes:
+    """The visit's .ics in the current language: mailed (``REQUEST``, ``CANCEL``, from the
+    portal's sender as organizer) or downloaded from its page (``PUBLISH``)."""
+    summary = (
+        _("On-site visit: %(client)s", client=visit.organization.name)
+        if for_staff
+        else _("On-site visit: %(provider)s", provider=text(catalog.brand, catalog))
+    )
+    mailed = method != "PUBLISH"
+    return visit_ics(
+        uid=visit.uid,
+        sequence=visit.sequence,
+        starts_at=visit.starts_at,
+        ends_at=visit.ends_at,
+        summary=summary,
+        description=visit.purpose,
+        location=visit.address,
+        organizer=parseaddr(current_app.config["MAIL_FROM"])[1] if mailed else None,
+        attendee=attendee if mailed else None,
+        stamp=now(),
+        method=method,
+    )

@@ -16,7 +16,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -30,8 +29,9 @@ from portal.accounts.access import client_required
 from portal.billing.presentation import labels_for, not_a_payer_message
 from portal.catalog.current import current_catalog
 from portal.clock import now, today_in
-from portal.converters import LARGEST_ROW_ID
+from portal.converters import row_id
 from portal.extensions import db, htmx
+from portal.headers import private
 from portal.listing import ListQuery, page_of
 from portal.models import OPEN_STATUSES, Ticket, Visit
 from portal.plans import PlanError
@@ -39,8 +39,8 @@ from portal.plans.visits import (
     AREA,
     REGIONS,
     bookable,
-    can_change,
     periodic_proposals,
+    price_visit,
     week_start,
 )
 from portal.visits import bp
@@ -50,25 +50,26 @@ from portal.visits.booking import (
     ask_change,
     book_visit,
     cancel_visit,
+    client_may_change,
     contract_on,
     free_slots,
+    local_day,
     move_visit,
     pending_order_of,
     quota_of,
-    visit_price,
     visits_of,
 )
 from portal.visits.forms import ChangeForm, MoveForm, VisitForm
-from portal.visits.ics import MIME_TYPE, visit_ics
+from portal.visits.ics import MIME_TYPE
 from portal.visits.presentation import (
     KIND_LABELS,
     STATUS_LABELS,
+    calendar_file,
     region_label,
     visit_error_message,
     visit_mails,
     visit_titles,
 )
-from portal.work.routes import _private
 
 # How far from now a time sent by a form may be (two years: the furthest week shown is a year
 # ahead, a contract year at most another).
@@ -134,7 +135,7 @@ def visit_list():
     proposals = ()
     if quota.year is not None and quota.periodic_left:
         proposals = periodic_proposals(quota.year, quota.periodic)[quota.periodic_used :]
-    return _private(
+    return private(
         render_template(
             "visits/list.html",
             catalog=catalog,
@@ -164,13 +165,18 @@ def _choice(catalog, args):
     periodic = args.get("periodic") == "1" and region == AREA
     if periodic and catalog.visits.periodic_hours:
         hours = catalog.visits.periodic_hours
+    return hours, region, periodic, _week_asked(catalog, args.get("week"))
+
+
+def _week_asked(catalog, value: str | None, default: date | None = None) -> date:
+    """The first day of the week asked for (``?week=``), from this week to a year ahead."""
     today = today_in(catalog.timezone)
     try:
-        shown = date.fromisoformat(args.get("week") or "")
+        shown = date.fromisoformat(value or "")
     except ValueError:
-        shown = today
+        shown = default or today
     shown = min(max(shown, today), today + timedelta(days=366))
-    return hours, region, periodic, week_start(shown, _first_weekday(catalog))
+    return week_start(shown, _first_weekday(catalog))
 
 
 def _week(catalog, hours, region, first_day, except_visit=None):
@@ -186,7 +192,7 @@ def _week(catalog, hours, region, first_day, except_visit=None):
     )
     days = {first_day + timedelta(days=n): [] for n in range(7)}
     for slot in slots:
-        days[slot.start.astimezone(_zone(catalog)).date()].append(slot)
+        days[local_day(catalog, slot.start)].append(slot)
     today = today_in(catalog.timezone)
     return {
         "days": list(days.items()),
@@ -195,12 +201,6 @@ def _week(catalog, hours, region, first_day, except_visit=None):
         "previous": first_day - timedelta(days=7) if first_day > today else None,
         "following": first_day + timedelta(days=7),
     }
-
-
-def _zone(catalog):
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(catalog.timezone)
 
 
 def _open_tickets():
@@ -214,51 +214,49 @@ def _open_tickets():
     )
 
 
-def _booking_page(catalog, form, choice, status=200, notice=None, nearest=()):
-    hours, region, periodic, first_day = choice
-    # The price of the time chosen (its contract year decides), else of a visit today.
+def _price_context(catalog, form, choice, notice=None) -> dict:
+    """The price box: the quota and the price of the time chosen (its contract year
+    decides), else of a visit today; no price where the catalog sets none."""
+    hours, region, periodic, _first_day = choice
     chosen = _moment(form.when.data)
-    day = chosen.astimezone(_zone(catalog)).date() if chosen else today_in(catalog.timezone)
+    day = local_day(catalog, chosen) if chosen else today_in(catalog.timezone)
+    contract = contract_on(db.session, _organization_id(), catalog, day)
+    quota = quota_of(db.session, _organization_id(), catalog, contract)
     try:
-        contract, quota, priced = visit_price(
-            db.session,
-            _organization_id(),
-            catalog,
-            hours=hours,
-            region=region,
-            day=day,
-            periodic=periodic,
-        )
+        priced = price_visit(catalog, quota, hours, region, periodic)
     except PlanError as error:  # no price for what is not covered: the page says to call
-        contract = contract_on(db.session, _organization_id(), catalog, day)
-        quota = quota_of(db.session, _organization_id(), catalog, contract)
         priced = None
         notice = notice or visit_error_message(VisitError(error.code))
-    tickets = _open_tickets()
-    form.ticket_id.choices = [("", _("None"))] + [
-        (str(t.id), f"#{t.id} {t.title}") for t in tickets
-    ]
-    week = _week(catalog, hours, region, first_day)
+    return {"quota": quota, "contract": contract, "priced": priced, "notice": notice}
+
+
+def _booking_page(catalog, form, choice, status=200, notice=None, nearest=()):
+    hours, region, periodic, first_day = choice
     context = {
         "catalog": catalog,
         "form": form,
         "hours": hours,
         "region": region,
         "periodic": periodic,
-        "week": week,
-        "quota": quota,
-        "contract": contract,
-        "priced": priced,
-        "notice": notice,
         "nearest": nearest,
+        "notice": notice,
         "zone": catalog.timezone,
         "chosen": form.when.data,
     }
-    if htmx and request.method == "GET" and htmx.target == "visit-week":
-        return _private(render_template("visits/_week.html", **context))
-    if htmx and request.method == "GET" and htmx.target == "visit-price":
-        return _private(render_template("visits/_price.html", **context))
-    return _private(render_template("visits/new.html", **context), status)
+    # htmx asks for one part: the week (another week shown) or the price (a time chosen).
+    target = htmx.target if htmx and request.method == "GET" else None
+    if target != "visit-price":
+        context["week"] = _week(catalog, hours, region, first_day)
+    if target != "visit-week":
+        context.update(_price_context(catalog, form, choice, notice))
+    if target == "visit-week":
+        return private(render_template("visits/_week.html", **context))
+    if target == "visit-price":
+        return private(render_template("visits/_price.html", **context))
+    form.ticket_id.choices = [("", _("None"))] + [
+        (str(t.id), f"#{t.id} {t.title}") for t in _open_tickets()
+    ]
+    return private(render_template("visits/new.html", **context), status)
 
 
 @bp.get("/visits/new")
@@ -310,15 +308,10 @@ def place_visit():
     if accepted is not None and not form.accept.data:
         form.accept.errors = [_("Tick the box to accept the price.")]
         valid = False
-    ticket_id = None
-    if form.ticket_id.data:
-        try:
-            ticket_id = int(form.ticket_id.data)
-            if not 1 <= ticket_id <= LARGEST_ROW_ID:
-                raise ValueError
-        except ValueError:
-            form.ticket_id.errors = [visit_error_message(VisitError("unknown_ticket"))]
-            valid = False
+    ticket_id = row_id(form.ticket_id.data) if form.ticket_id.data else None
+    if form.ticket_id.data and ticket_id is None:
+        form.ticket_id.errors = [visit_error_message(VisitError("unknown_ticket"))]
+        valid = False
     if not valid:
         return _booking_page(catalog, form, choice, 422)
     if accepted is not None and not current_user.pays:
@@ -382,23 +375,14 @@ _FIELDS = {
 
 
 def _visit_page(catalog, visit, status=200, change_form=None, notice=None):
-    moment = now()
-    changeable = (
-        visit.is_live
-        and visit.kind != "planned"
-        and (
-            visit.starts_at is None
-            or can_change(visit.starts_at, moment, catalog.visits.change_hours)
-        )
-    )
-    return _private(
+    return private(
         render_template(
             "visits/visit.html",
             catalog=catalog,
             visit=visit,
             order=visit.order,
             pending=pending_order_of(db.session, visit),
-            changeable=changeable,
+            changeable=client_may_change(catalog, visit, now()),
             change_until=(
                 visit.starts_at - timedelta(hours=catalog.visits.change_hours)
                 if visit.starts_at
@@ -426,24 +410,10 @@ def visit_calendar(visit_id: int):
     visit = _own_visit(visit_id)
     if visit.starts_at is None:
         abort(404)
-    body = visit_ics(
-        uid=visit.uid,
-        sequence=visit.sequence,
-        starts_at=visit.starts_at.astimezone(UTC),
-        ends_at=visit.ends_at.astimezone(UTC),
-        summary=_("On-site visit: %(client)s", client=visit.organization.name),
-        description=visit.purpose,
-        location=visit.address,
-        organizer=None,
-        attendee=None,
-        stamp=now(),
-        method="PUBLISH",
-    )
-    response = make_response(body)
+    body = calendar_file(catalog, visit, method="PUBLISH", for_staff=False)
+    response = private(body)
     response.headers["Content-Type"] = f"{MIME_TYPE}; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="visit-{visit.id}.ics"'
-    response.headers["Cache-Control"] = "private, no-store"
-    del catalog
     return response
 
 
@@ -475,13 +445,7 @@ def move(visit_id: int):
     if not visit.is_live or visit.starts_at is None:
         return redirect(url_for("visits.visit_page", visit_id=visit_id), 303)
     args = request.form if request.method == "POST" else request.args
-    today = today_in(catalog.timezone)
-    try:
-        shown = date.fromisoformat(args.get("week") or "")
-    except ValueError:
-        shown = visit.starts_at.astimezone(_zone(catalog)).date()
-    shown = min(max(shown, today), today + timedelta(days=366))
-    first_day = week_start(shown, _first_weekday(catalog))
+    first_day = _week_asked(catalog, args.get("week"), local_day(catalog, visit.starts_at))
     form = MoveForm() if request.method == "POST" else MoveForm(formdata=None)
     notice = None
     nearest = ()
@@ -527,8 +491,8 @@ def move(visit_id: int):
         "periodic": visit.kind == "periodic",
     }
     if htmx and request.method == "GET" and htmx.target == "visit-week":
-        return _private(render_template("visits/_week.html", **context))
-    return _private(render_template("visits/move.html", **context), status)
+        return private(render_template("visits/_week.html", **context))
+    return private(render_template("visits/move.html", **context), status)
 
 
 @bp.post("/visits/<id:visit_id>/change")

@@ -7,37 +7,36 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from portal.accounts.access import staff_required
 from portal.catalog.current import current_catalog
 from portal.clock import now, today_in
-from portal.converters import LARGEST_ROW_ID
+from portal.converters import row_id
 from portal.extensions import db
-from portal.formatting import is_known_zone
-from portal.models import STAFF_ROLES, Organization, Technician, TechnicianTimeOff, User, Visit
-from portal.plans import PlanError
-from portal.plans.visits import REGIONS, parse_hours
-from portal.visits import bp
+from portal.models import Technician, TechnicianTimeOff, Visit
+from portal.plans.visits import REGIONS
+from portal.visits import booking, bp
 from portal.visits.booking import (
-    DAY_NAMES,
     PlannedVisit,
+    TechnicianDetails,
     VisitError,
     add_time_off,
     assign_visit,
     cancel_visit,
+    change_requests,
     complete_visit,
     day_plan,
     dispatch_queue,
     move_visit,
     plan_visit,
+    planned_clients,
+    technician_candidates,
+    technician_problems,
     technicians_of,
+    upcoming_time_off,
 )
 from portal.visits.forms import AssignForm, PlannedVisitForm, TechnicianForm, TimeOffForm
 from portal.visits.presentation import region_label, visit_error_message, visit_mails
@@ -70,19 +69,10 @@ def _day_arg(catalog) -> date:
     return _date(catalog, request.args.get("day")) or today_in(catalog.timezone)
 
 
-def _row_id(text: str | None) -> int | None:
-    try:
-        value = int(text or "")
-    except ValueError:
-        return None
-    return value if 1 <= value <= LARGEST_ROW_ID else None
-
-
-def _technician_choices(catalog):
-    return [
-        (str(t.id), f"{t.user.name} ({region_label(catalog, t.region)})")
-        for t in technicians_of(db.session, catalog.code)
-    ]
+def _technician_choices(catalog, technicians=None):
+    if technicians is None:
+        technicians = technicians_of(db.session, catalog.code)
+    return [(str(t.id), f"{t.user.name} ({region_label(catalog, t.region)})") for t in technicians]
 
 
 def _at(catalog, day_text: str, start_text: str) -> datetime | None:
@@ -108,24 +98,14 @@ def staff_day():
 
 
 def _day_page(catalog, day, status=200, assign_errors=None, planned_form=None):
-    technicians = _technician_choices(catalog)
-    queue = dispatch_queue(db.session, catalog)
-    changes = list(
-        db.session.scalars(
-            select(Visit)
-            .where(
-                Visit.catalog == catalog.code,
-                Visit.change_request.is_not(None),
-                Visit.status.in_(("requested", "booked")),
-            )
-            .order_by(Visit.updated_at)
-            .options(joinedload(Visit.organization))
-            .limit(50)
-        )
-    )
+    plan = day_plan(db.session, catalog, day)
+    technicians = _technician_choices(catalog, [technician for technician, _items in plan])
     planned_form = planned_form or PlannedVisitForm(formdata=None)
     if catalog.visits.planned:
-        planned_form.organization_id.choices = _planned_clients(catalog)
+        today = today_in(catalog.timezone)
+        planned_form.organization_id.choices = [
+            (str(i), name) for i, name in planned_clients(db.session, catalog, today)
+        ]
         planned_form.technician_id.choices = technicians
     return (
         render_template(
@@ -134,9 +114,9 @@ def _day_page(catalog, day, status=200, assign_errors=None, planned_form=None):
             day=day,
             previous=day - timedelta(days=1),
             following=day + timedelta(days=1),
-            plan=day_plan(db.session, catalog, day),
-            queue=queue,
-            changes=changes,
+            plan=plan,
+            queue=dispatch_queue(db.session, catalog),
+            changes=change_requests(db.session, catalog),
             technicians=technicians,
             assign_errors=assign_errors or {},
             planned_form=planned_form,
@@ -144,25 +124,6 @@ def _day_page(catalog, day, status=200, assign_errors=None, planned_form=None):
         ),
         status,
     )
-
-
-def _planned_clients(catalog):
-    from portal.models import SubscriptionPeriod
-
-    today = today_in(catalog.timezone)
-    rows = db.session.execute(
-        select(Organization.id, Organization.name)
-        .join(SubscriptionPeriod, SubscriptionPeriod.organization_id == Organization.id)
-        .where(
-            SubscriptionPeriod.catalog == catalog.code,
-            SubscriptionPeriod.plan.in_(catalog.visits.planned),
-            SubscriptionPeriod.end >= today,
-        )
-        .distinct()
-        .order_by(Organization.name)
-        .limit(500)
-    ).all()
-    return [(str(i), name) for i, name in rows]
 
 
 def _staff_visit(visit_id: int) -> Visit:
@@ -182,7 +143,7 @@ def assign(visit_id: int):
     day = today_in(catalog.timezone)
     if not form.validate() or starts_at is None:
         return _day_page(catalog, day, 422, {visit.id: _("Give the day and the start time.")})
-    technician_id = _row_id(form.technician_id.data)
+    technician_id = row_id(form.technician_id.data)
     if technician_id is None:
         return _day_page(
             catalog, day, 422, {visit.id: visit_error_message(VisitError("unknown_technician"))}
@@ -216,8 +177,8 @@ def plan():
     if starts_at is None:
         form.start.errors = [_("Give the day and the start time.")]
         valid = False
-    organization_id = _row_id(form.organization_id.data)
-    technician_id = _row_id(form.technician_id.data)
+    organization_id = row_id(form.organization_id.data)
+    technician_id = row_id(form.technician_id.data)
     try:
         hours = int(form.hours.data or "")
     except ValueError:
@@ -299,7 +260,7 @@ def staff_move(visit_id: int):
     starts_at = _at(catalog, form.day.data or "", form.start.data or "")
     if starts_at is None:
         return _visit_page(catalog, visit, 422, _("Give the day and the start time."))
-    technician_id = _row_id(form.technician_id.data) or visit.technician_id
+    technician_id = row_id(form.technician_id.data) or visit.technician_id
     if technician_id is None:
         error = VisitError("unknown_technician")
         return _visit_page(catalog, visit, 422, visit_error_message(error))
@@ -331,32 +292,38 @@ def staff_move(visit_id: int):
     return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
 
 
-@bp.post("/staff/visits/<id:visit_id>/cancel")
-@staff_required
-def staff_cancel(visit_id: int):
+def _staff_change(visit_id: int, change, done: str):
+    """Run ``change(visit_id)`` for staff; back to the visit with ``done``, or with why not."""
     catalog = _catalog()
     visit = _staff_visit(visit_id)
     try:
-        cancel_visit(
-            db.session, visit.id, catalog=catalog, now=now(), by_staff=True, **_mail_args(catalog)
-        )
+        change(catalog, visit.id)
     except VisitError as error:
         return _visit_page(catalog, _staff_visit(visit_id), 409, visit_error_message(error))
-    flash(_("The visit is cancelled; the client and the technician are told."))
+    flash(done)
     return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
+
+
+@bp.post("/staff/visits/<id:visit_id>/cancel")
+@staff_required
+def staff_cancel(visit_id: int):
+    return _staff_change(
+        visit_id,
+        lambda catalog, vid: cancel_visit(
+            db.session, vid, catalog=catalog, now=now(), by_staff=True, **_mail_args(catalog)
+        ),
+        _("The visit is cancelled; the client and the technician are told."),
+    )
 
 
 @bp.post("/staff/visits/<id:visit_id>/done")
 @staff_required
 def staff_done(visit_id: int):
-    catalog = _catalog()
-    visit = _staff_visit(visit_id)
-    try:
-        complete_visit(db.session, visit.id, now=now())
-    except VisitError as error:
-        return _visit_page(catalog, _staff_visit(visit_id), 409, visit_error_message(error))
-    flash(_("The visit is marked as made."))
-    return redirect(url_for("visits.staff_visit", visit_id=visit_id), 303)
+    return _staff_change(
+        visit_id,
+        lambda _catalog, vid: complete_visit(db.session, vid, now=now()),
+        _("The visit is marked as made."),
+    )
 
 
 # --- technicians and their time off ----------------------------------------------------------
@@ -364,37 +331,17 @@ def staff_done(visit_id: int):
 
 def _technicians_page(catalog, form=None, time_off_form=None, status=200):
     technicians = technicians_of(db.session, catalog.code)
-    taken = set(db.session.scalars(select(Technician.user_id)))  # of any catalog, any state
     form = form or TechnicianForm(formdata=None)
     form.user_id.choices = [
-        (str(u.id), f"{u.name} <{u.email}>")
-        for u in db.session.scalars(
-            select(User)
-            .where(User.role.in_(STAFF_ROLES), User.active.is_(True))
-            .order_by(User.name)
-            .limit(500)
-        )
-        if u.id not in taken
+        (str(u.id), f"{u.name} <{u.email}>") for u in technician_candidates(db.session)
     ]
     form.region.choices = [(r, region_label(catalog, r)) for r in REGIONS]
-    ids = [t.id for t in technicians]
-    away = list(
-        db.session.scalars(
-            select(TechnicianTimeOff)
-            .where(
-                TechnicianTimeOff.technician_id.in_(ids),
-                TechnicianTimeOff.ends_at > now(),
-            )
-            .order_by(TechnicianTimeOff.starts_at)
-            .limit(200)
-        )
-    )
     return (
         render_template(
             "visits/technicians.html",
             catalog=catalog,
             technicians=technicians,
-            away={t.id: [a for a in away if a.technician_id == t.id] for t in technicians},
+            away=upcoming_time_off(db.session, [t.id for t in technicians], now()),
             form=form,
             time_off_form=time_off_form or TimeOffForm(formdata=None),
             zone=catalog.timezone,
@@ -414,51 +361,24 @@ def technicians():
 def add_technician():
     catalog = _catalog()
     form = TechnicianForm()
-    page = _technicians_page(catalog, form)  # fills the choices the form checks against
-    valid = form.validate()
-    choices = {value for value, _label in form.user_id.choices}
-    if form.user_id.data not in choices:
-        form.user_id.errors = [_("Choose a staff member who is not a technician yet.")]
-        valid = False
-    if form.region.data not in REGIONS:
-        form.region.errors = [visit_error_message(VisitError("invalid_region"))]
-        valid = False
-    days = [d.strip().lower()[:3] for d in (form.days.data or "").split(",") if d.strip()]
-    if any(d not in DAY_NAMES for d in days):
-        form.days.errors = [_("Give days such as sat, sun, mon.")]
-        valid = False
-    if form.hours.data:
-        try:
-            parse_hours(form.hours.data)
-        except PlanError:
-            form.hours.errors = [_("Give hours such as 09:00-13:00, 14:00-18:00.")]
-            valid = False
-    if form.holidays.data and form.holidays.data.upper() not in holidays.list_supported_countries():
-        form.holidays.errors = [_("Give a country code such as IR.")]
-        valid = False
-    if form.timezone.data and not is_known_zone(form.timezone.data):
-        form.timezone.errors = [_("Give a time zone such as Asia/Tehran.")]
-        valid = False
+    details = TechnicianDetails(
+        user_id=row_id(form.user_id.data),
+        region=form.region.data or "",
+        days=form.days.data or "",
+        hours=form.hours.data or "",
+        timezone=form.timezone.data or "",
+        holidays=form.holidays.data or "",
+    )
+    problems = technician_problems(db.session, details)
+    valid = form.validate() and not problems
+    for field, code in problems.items():
+        getattr(form, field).errors = [visit_error_message(VisitError(code))]
     if not valid:
         return _technicians_page(catalog, form, status=422)
-    del page
-    db.session.add(
-        Technician(
-            user_id=int(form.user_id.data),
-            catalog=catalog.code,
-            region=form.region.data,
-            days=",".join(days) or None,
-            hours=form.hours.data or None,
-            timezone=form.timezone.data or None,
-            holidays=(form.holidays.data or "").upper() or None,
-            created_at=now(),
-        )
-    )
     try:
-        db.session.commit()
-    except IntegrityError:  # made a technician a moment ago, in another tab
-        db.session.rollback()
-        form.user_id.errors = [_("Choose a staff member who is not a technician yet.")]
+        booking.add_technician(db.session, catalog, details, now=now())
+    except VisitError as error:  # made a technician a moment ago, in another tab
+        getattr(form, error.field).errors = [visit_error_message(error)]
         return _technicians_page(catalog, form, status=409)
     flash(_("The technician is added: their free blocks are offered to clients now."))
     return redirect(url_for("visits.technicians"), 303)

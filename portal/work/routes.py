@@ -33,6 +33,7 @@ from portal.catalog.current import current_catalog
 from portal.catalog.wording import error_message
 from portal.clock import now, today_in
 from portal.extensions import db, htmx
+from portal.headers import private
 from portal.listing import ListQuery, page_of
 from portal.models import Act, RemoteSession, ReportRecipient, Ticket
 from portal.plans import PlanError, PlanQuoteRequest, parse_quote_request, quote
@@ -65,12 +66,6 @@ from portal.work.presentation import (
 )
 
 SESSION_UPLOAD_ENDPOINTS = frozenset({"work.place_session"})
-
-
-def _private(response, status: int = 200):
-    response = make_response(response, status)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _organization_id() -> int:
@@ -204,7 +199,7 @@ def time_page():
     month = _month_arg(today)
     asked = ListQuery.from_args(request.args)
     page = page_of(db.session, worklog.organization_entries(_organization_id(), month), asked)
-    return _private(
+    return private(
         render_template(
             "work/time.html",
             catalog=catalog,
@@ -312,7 +307,7 @@ def session_list():
     catalog = _session_catalog()
     asked = ListQuery.from_args(request.args)
     page = page_of(db.session, sessions.sessions_of(_organization_id(), catalog.code), asked)
-    return _private(
+    return private(
         render_template(
             "work/sessions.html",
             catalog=catalog,
@@ -334,7 +329,7 @@ def _session_form_page(catalog, service, form, status=200, notice=None):
     first = sessions.first_direct(db.session, _organization_id(), catalog.code)
     free = sessions.free_times(db.session, catalog, moment) if is_scheduled(service) else ()
     form.starts_at.choices = [(slot.isoformat(), slot.isoformat()) for slot in free]
-    return _private(
+    return private(
         render_template(
             "work/new_session.html",
             catalog=catalog,
@@ -442,7 +437,7 @@ def session_page(session_id: int):
     catalog = _session_catalog()
     row = _own_session(session_id)
     minutes = sessions.session_minutes(db.session, row.id)
-    return _private(
+    return private(
         render_template(
             "work/session.html",
             catalog=catalog,
@@ -513,7 +508,7 @@ def _request_plans(catalog):
 
 
 def _request_page(catalog, plan_code, quantities, priced=None, error=None, status=200):
-    return _private(
+    return private(
         render_template(
             "work/new_request.html",
             catalog=catalog,
@@ -620,7 +615,7 @@ def act_list():
         abort(404)
     asked = ListQuery.from_args(request.args)
     page = page_of(db.session, acts.acts_of(_organization_id()), asked)
-    return _private(render_template("work/acts.html", catalog=catalog, rows=page.items, page=page))
+    return private(render_template("work/acts.html", catalog=catalog, rows=page.items, page=page))
 
 
 # --- the monthly report ----------------------------------------------------------------------
@@ -643,7 +638,7 @@ def report(month: str):
     catalog, first = _report_month(month)
     found = reports.month_report(db.session, _organization_id(), catalog, first, now())
     owner = current_user.is_owner
-    return _private(
+    return private(
         render_template(
             "work/report.html",
             catalog=catalog,
@@ -772,5 +767,5 @@ def service_price(code: str):
     }
     status = 422 if error else 200
     if htmx:
-        return _private(render_template("work/_service_price.html", **context), status)
-    return _private(render_template("work/service_price.html", **context), status)
+        return private(render_template("work/_service_price.html", **context), status)
+    return private(render_template("work/service_price.html", **context), status)

@@ -25,13 +25,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.billing.documents import new_invoice, next_number
 from portal.billing.invoices import can_be_invoiced
 from portal.billing.orders import Labels, time_order
+from portal.locking import locked_row
 from portal.mail.outbox import Outbox
 from portal.mail.services import Mail
 from portal.models import Document, Order, RemoteSession, TimeEntry
@@ -231,20 +232,8 @@ def backup_path(row: RemoteSession, policy: BackupPolicy) -> Path | None:
 
 
 def lock_session(session: Session, row: RemoteSession) -> RemoteSession:
-    """``row`` read afresh and locked until the commit (see ``lock_organization``)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(RemoteSession)
-            .where(RemoteSession.id == row.id)
-            .values(id=RemoteSession.id)
-            .execution_options(synchronize_session=False)
-        )
-    return session.scalars(
-        select(RemoteSession)
-        .where(RemoteSession.id == row.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    """``row`` read afresh and locked until the commit."""
+    return locked_row(session, RemoteSession, row.id)
 
 
 def cancel_session(

@@ -17,11 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.billing.orders import periods
+from portal.locking import locked_row
 from portal.models import (
     HourCredit,
     Organization,
@@ -58,22 +59,9 @@ class WorkError(ValueError):
 
 def lock_organization(session: Session, organization_id: int) -> Organization:
     """The organization's row, locked until the commit: use cases that count something per
-    organization (connections this month, the first session's fee) take it first, so two
-    requests at once count one after the other. SQLite has no row locks: a write that
-    changes nothing takes its one write lock instead."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Organization)
-            .where(Organization.id == organization_id)
-            .values(id=Organization.id)
-            .execution_options(synchronize_session=False)
-        )
-    return session.scalars(
-        select(Organization)
-        .where(Organization.id == organization_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    organization (connections this month, the first session's fee, a visit's free hours)
+    take it first, so two requests at once count one after the other."""
+    return locked_row(session, Organization, organization_id)
 
 
 def counts_time(catalog: Catalog) -> bool:
