@@ -96,7 +96,7 @@ class TimeOffForm(FlaskForm):
 class AssignForm(FlaskForm):
     technician_id = SelectField(_l("Technician"), validate_choice=False)
     day = StringField(_l("Day"), filters=[stripped], validators=[DataRequired()])
-    start = StringField(_l("Start"), filters=[stripped], validators=[DataRequired()])
+    start = StringField(_l("Start time"), filters=[stripped], validators=[DataRequired()])
 
 
 class PlannedVisitForm(FlaskForm):
@@ -105,7 +105,7 @@ class PlannedVisitForm(FlaskForm):
     organization_id = SelectField(_l("Client"), validate_choice=False)
     technician_id = SelectField(_l("Technician"), validate_choice=False)
     day = StringField(_l("Day"), filters=[stripped], validators=[DataRequired()])
-    start = StringField(_l("Start"), filters=[stripped], validators=[DataRequired()])
+    start = StringField(_l("Start time"), filters=[stripped], validators=[DataRequired()])
     hours = StringField(_l("Hours"), filters=[stripped], validators=[DataRequired()])
     address = TextAreaField(
         _l("Address"),
