@@ -25,7 +25,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload
 
 from portal.billing.orders import Labels, period_on, time_order, void_pending_order
@@ -74,6 +74,8 @@ ADDRESS_LENGTH = 500
 PURPOSE_LENGTH = 4000
 # The dispatch queue shows at most this many requests (a day's worth many times over).
 DISPATCH_LIMIT = 200
+# PostgreSQL's SQLSTATE for a deadlock it broke by failing one transaction's statement.
+DEADLOCK_DETECTED = "40P01"
 # How far from a taken slot the nearest free ones are looked for.
 NEAREST_SPAN_DAYS = 14
 
@@ -650,8 +652,9 @@ def _place(session, catalog, visit: Visit, technician_id: int, starts_at: dateti
 
 def _took(session, visit: Visit, technician_id: int, starts_at, ends_at) -> bool:
     """Give ``visit`` to the technician for ``starts_at``-``ends_at`` in a savepoint; False
-    when the database refuses the block (another booking holds an overlapping one). Any
-    other refusal (the same submission key sent twice) goes up to the caller."""
+    when the database refuses the block (another booking holds an overlapping one, or
+    took it in a deadlock between bookings at once). Any other refusal (the same
+    submission key sent twice) goes up to the caller."""
     try:
         with session.begin_nested():
             visit.technician_id = technician_id
@@ -662,6 +665,13 @@ def _took(session, visit: Visit, technician_id: int, starts_at, ends_at) -> bool
             session.flush()
     except IntegrityError as error:
         if NO_OVERLAP not in str(error.orig):
+            raise
+        return False
+    except OperationalError as error:
+        # Bookings of one block at once check the exclusion constraint against each
+        # other's rows not yet committed, and PostgreSQL may break such a cycle by failing
+        # one of them: for that one the block went to another, as if it had been refused.
+        if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED:
             raise
         return False
     return True

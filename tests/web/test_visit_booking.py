@@ -697,3 +697,28 @@ def test_staff_plan_a_maintenance_visit_the_client_sees_it_and_asks_to_move_it(
     day = visible_text(desk.client.get("/staff/visits").get_data(as_text=True))
     assert "Clients asking for a change" in day and "Лучше в пятницу." in day
     assert client.client.get("/visits/new").status_code == 404
+
+
+def test_a_booking_that_postgresql_fails_to_break_a_deadlock_is_offered_the_nearest(
+    iotex, premium, monkeypatch
+):
+    """Bookings of one block at once may deadlock on the exclusion constraint; the one
+    PostgreSQL fails is answered as the loser of the slot, never with an error page."""
+    from sqlalchemy.orm import Session
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real_flush = Session.flush
+
+    def flush(self, *args, **kwargs):
+        if any(isinstance(row, Visit) for row in self.new):
+            raise sa.exc.OperationalError("INSERT INTO visits", {}, Deadlock())
+        return real_flush(self, *args, **kwargs)
+
+    monkeypatch.setattr(Session, "flush", flush)
+    response = book(premium)
+    assert response.status_code == 409
+    assert "This time was just taken" in visible_text(response.get_data(as_text=True))
+    monkeypatch.undo()
+    assert visits(iotex) == []
