@@ -16,7 +16,7 @@ from portal import clock, formatting
 from portal.billing.presentation import portal_link
 from portal.catalog import rendering, wording
 from portal.catalog.comparison import quote_params
-from portal.catalog.current import current_catalog
+from portal.catalog.current import current_catalog, previewing
 from portal.extensions import db
 from portal.i18n import LANGUAGE_NAMES, LOCALES, RIGHT_TO_LEFT, remember_language
 from portal.jobs import late_jobs
@@ -99,6 +99,9 @@ def register_template_helpers(app: Flask) -> None:
         value, wording.locale_code(), timezone or reader_timezone()
     )
     app.jinja_env.filters["plain"] = wording.number_plain
+    # A name or an address of another script inside a sentence (an e-mail on a Persian
+    # page) keeps its own direction: first-strong isolates around it.
+    app.jinja_env.filters["isolated"] = lambda text: f"\u2068{text}\u2069"
     app.jinja_env.filters["typed_date"] = lambda value: formatting.typed_date(
         value, wording.locale_code()
     )
@@ -153,6 +156,7 @@ def register_template_helpers(app: Flask) -> None:
             "catalog_part": catalog_part,
             "brand": brand,
             "site_catalog": site_catalog,
+            "previewing": previewing,
             "tel_link": tel_link,
             "date_hint": lambda: formatting.date_hint(locale),
             "web_link": web_link,

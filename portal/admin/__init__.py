@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from portal.admin import routes  # noqa: E402, F401  (registers the views)
+from portal.admin import catalog, routes  # noqa: E402, F401  (registers the views)

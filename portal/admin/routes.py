@@ -20,7 +20,8 @@ from portal.accounts.access import admin_required
 from portal.admin import bp
 from portal.admin import staff as staff_accounts
 from portal.audit import ACTIONS, Actor
-from portal.catalog.current import current_catalog
+from portal.catalog import drafts
+from portal.catalog.current import published_catalog
 from portal.clock import now
 from portal.extensions import db
 from portal.headers import private
@@ -33,6 +34,10 @@ ACTION_LABELS = {
     "invoice.paid": _l("Invoice marked paid"),
     "order.refunded": _l("Refund recorded"),
     "catalog.published": _l("Catalog published"),
+    "catalog.draft_started": _l("Catalog draft started"),
+    "catalog.draft_edited": _l("Catalog draft edited"),
+    "catalog.draft_imported": _l("Catalog file imported as the draft"),
+    "catalog.draft_discarded": _l("Catalog draft discarded"),
     "user.created": _l("Account created"),
     "user.role_changed": _l("Role changed"),
     "user.deactivated": _l("Account deactivated"),
@@ -197,14 +202,17 @@ def _versions_query(name: str):
 @bp.get("/admin/catalog")
 @admin_required
 def catalog_versions():
-    """The active catalog's published versions, newest first, each to download as TOML."""
-    catalog = current_catalog()
+    """The active catalog's published versions, newest first, each to download as TOML; its
+    draft, or a button to start one, and a catalog file to upload as the draft."""
+    catalog = published_catalog()
     asked = ListQuery.from_args(request.args)
     return private(
         render_template(
             "admin/catalog_versions.html",
             catalog=catalog,
             page=page_of(db.session, _versions_query(catalog.code), asked),
+            draft=drafts.draft_of(db.session, catalog.code),
+            now=now(),
         )
     )
 
@@ -214,7 +222,7 @@ def catalog_versions():
 def catalog_toml(version: int):
     """A published version of the active catalog as the TOML it was published from, in the
     bundled files' format: publishing it again changes nothing (the same checksum)."""
-    catalog = current_catalog()
+    catalog = published_catalog()
     row = db.session.scalar(
         select(CatalogVersion).where(
             CatalogVersion.name == catalog.code, CatalogVersion.version == version

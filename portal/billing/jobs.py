@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.billing import card, invoices, renewals
-from portal.billing.presentation import gateway, reminder_mails
-from portal.catalog.current import current_catalog
+from portal.billing import card, invoices, price_notices, renewals
+from portal.billing.presentation import gateway, price_notice_mails, reminder_mails
+from portal.catalog import services as catalogs
+from portal.catalog.current import current_catalog, published_catalog
 from portal.clock import now, today_in
 from portal.extensions import db
 from portal.jobs import Outcome, Schedule, job
@@ -50,3 +51,28 @@ def reconcile() -> Outcome:
     results = card.reconcile(db.session, gateway(), now())
     lines = tuple(f"order {order.id}: {outcome}" for order, outcome in results)
     return Outcome(f"{len(results)} order(s) checked", lines)
+
+
+@job(
+    "billing.price-notices",
+    label=_l("Renewal price change notices"),
+    schedule=Schedule.hourly(50),
+    on_demand=True,
+)
+def price_change_notices() -> Outcome:
+    """Tell clients whose renewal price the newest catalog version changes, once each."""
+    name = published_catalog().code
+    sent = price_notices.send_price_notices(
+        db.session,
+        name,
+        now(),
+        lambda version: catalogs.catalog_version(db.session, name, version),
+        price_notice_mails(),
+        current_app.extensions["outbox"],
+    )
+    lines = tuple(
+        f"told {n.organization}: {n.plan} renews on {n.renews_on} at {n.new_total} "
+        f"(was {n.old_total}) from v{n.version}"
+        for n in sent
+    )
+    return Outcome(f"{len(sent)} notice(s) written to the outbox", lines)

@@ -19,6 +19,7 @@ from portal import formatting
 from portal.billing import documents, orders
 from portal.billing.gateway import StripeGateway
 from portal.billing.pdf import PdfDocument, render_pdf
+from portal.billing.price_notices import PriceNotice
 from portal.billing.renewals import DueReminder
 from portal.billing.supplier import amount_in_words, bank_details_missing, supplier_lines, vat_line
 from portal.catalog.detail import plan_quotas
@@ -380,6 +381,36 @@ def _reminder_mail(reminder: DueReminder, locale: str, link: str) -> Mail:
         days=reminder.days_left,
         link=link,
     )
+
+
+def price_notice_mails() -> Callable[[PriceNotice], list[Mail]]:
+    """The mails of a renewal price notice, one per reader, for
+    :func:`price_notices.send_price_notices`."""
+    link = _account_link()
+
+    def mails(notice: PriceNotice) -> list[Mail]:
+        out = []
+        for reader in notice.recipients:
+            with speaking(reader.locale):
+                plan = plan_name(notice.catalog, notice.version, notice.plan)
+                mail = render_mail(
+                    "price_change",
+                    reader.locale,
+                    to=reader.email,
+                    to_name=reader.name,
+                    plan=plan,
+                    end=formatting.day(notice.last_day, reader.locale),
+                    renews_on=formatting.day(notice.renews_on, reader.locale),
+                    changes_on=formatting.day(notice.changes_on, reader.locale),
+                    old=formatting.money(notice.old_total, notice.currency, reader.locale),
+                    new=formatting.money(notice.new_total, notice.currency, reader.locale),
+                    scheduled=notice.scheduled,
+                    link=link,
+                )
+            out.append(replace(mail, template="price_change"))
+        return out
+
+    return mails
 
 
 def _account_link() -> str:

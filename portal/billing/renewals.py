@@ -194,7 +194,7 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
     }
     # A later period of the same catalog follows it: renewed, nothing to remind of.
     due = [row for row in due if latest_start[(row.organization_id, row.catalog)] <= row.start]
-    readers = _reminder_readers(session, select(SubscriptionPeriod.organization_id).where(in_batch))
+    readers = renewal_readers(session, select(SubscriptionPeriod.organization_id).where(in_batch))
     return [
         DueReminder(
             period_id=row.id,
@@ -212,7 +212,7 @@ def _due_reminders(session: Session, rows: list, today: date) -> list[DueReminde
     ]
 
 
-def _reminder_readers(session: Session, organization_ids) -> dict[int, tuple[str, tuple]]:
+def renewal_readers(session: Session, organization_ids) -> dict[int, tuple[str, tuple]]:
     """Each organization's name and who reads its reminders: those who renew (its active
     owner and billing members), else every active user; in their language, else the
     organization's. ``organization_ids`` is a

@@ -15,7 +15,7 @@ from portal import formatting
 from portal.plans.requests import FIRST_DATE, LAST_DATE
 
 # The fields of the comparison that take a date.
-DATE_FIELDS = ("start", "previous_end")
+DATE_FIELDS = ("start", "previous_end", "publish_day")
 
 
 @dataclass(frozen=True)

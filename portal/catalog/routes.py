@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import abort, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,7 +11,7 @@ from flask_login import current_user
 from portal.billing.orders import current_period
 from portal.catalog import bp, rendering
 from portal.catalog.comparison import compare, read_choice
-from portal.catalog.current import current_catalog
+from portal.catalog.current import current_catalog, next_change, previewing
 from portal.catalog.detail import plan_detail
 from portal.catalog.month_picker import DATE_FIELDS, month_picker
 from portal.catalog.wording import locale_code
@@ -59,7 +60,13 @@ def comparison():
         response = make_response(content)
     else:
         response = make_response(
-            render_template("catalog/index.html", catalog=catalog, choice=choice, content=content)
+            render_template(
+                "catalog/index.html",
+                catalog=catalog,
+                choice=choice,
+                content=content,
+                price_change=None if previewing() else _change_day(catalog),
+            )
         )
     response.status_code = 400 if choice.errors else 200
     response.vary.add("HX-Request")
@@ -75,6 +82,12 @@ def comparison():
             lang=locale_code(),
         )
     return response
+
+
+def _change_day(catalog) -> date | None:
+    """The day a scheduled version's prices take effect, in the catalog's zone."""
+    moment = next_change()
+    return moment.astimezone(ZoneInfo(catalog.timezone)).date() if moment else None
 
 
 @bp.get("/favicon.ico")

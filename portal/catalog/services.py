@@ -2,7 +2,9 @@
 
 The database is the record of what was offered: the active catalog file is
 imported as version 1 on first use, later versions are published by admins or
-by ``flask catalog publish``, and the portal prices from the newest version.
+by ``flask catalog publish``, and the portal prices from the version in effect:
+the newest whose ``effective_at`` has come (a version may be scheduled for a
+midnight in the catalog's zone).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from portal.plans.loading import (
 # entry never goes stale; the checksum keeps apart databases that numbered differently.
 _parsed: dict[tuple[str, int, str], Catalog] = {}
 _names: dict[str, str] = {}
-# Newest version seen per (database, catalog name): (monotonic time, version, checksum).
-_newest_seen: dict[tuple[str, str], tuple[float, int, str]] = {}
+# The version in effect seen per (database, catalog name): (monotonic time, version,
+# checksum, when the next scheduled version takes effect or None).
+_newest_seen: dict[tuple[str, str], tuple[float, int, str, datetime | None]] = {}
 # The checksum of each (database, name, version) asked for: a published version never
 # changes (CatalogVersion refuses updates), so a list of 1,000 orders asks once, not 1,000 times.
 _checksums: dict[tuple[str, str, int], str] = {}
@@ -43,6 +46,15 @@ _lock = threading.Lock()
 
 class NoSuchVersion(LookupError):
     pass
+
+
+class TooEarly(ValueError):
+    """A version may not take effect before a version published earlier: ``after`` is when
+    that one does."""
+
+    def __init__(self, after: datetime):
+        self.after = after
+        super().__init__(f"a version takes effect at {after.isoformat()}: publish from then on")
 
 
 def catalog_name(setting: str) -> str:
@@ -61,9 +73,12 @@ def publish(
     now: datetime,
     files: Mapping[str, bytes] | None = None,
     actor: Actor | None = None,
+    effective_at: datetime | None = None,
 ) -> CatalogVersion:
     """Validate ``source`` and publish it as the next version of its catalog; commits.
     ``actor``: who published it, for the audit log (the import on first use has none).
+    ``effective_at``: when it starts to price (``now`` by default); never before the newest
+    version does (:class:`TooEarly`), so versions take effect in the order they were made.
 
     ``files`` are the files the text names (the provider's logo), read beside a catalog
     file; a logo not among them is the newest version's file of that name, else the
@@ -82,6 +97,9 @@ def publish(
     checksum = _checksum(source, logo.content if logo else None)
     if newest is not None and newest.checksum == checksum:
         return newest
+    effective_at = max(effective_at or now, now)
+    if newest is not None and effective_at < newest.effective_at:
+        raise TooEarly(newest.effective_at)
     row = CatalogVersion(
         name=catalog.code,
         version=(newest.version + 1) if newest else 1,
@@ -89,6 +107,7 @@ def publish(
         checksum=checksum,
         origin=origin,
         published_at=now,
+        effective_at=effective_at,
         logo_name=logo.name if logo else None,
         logo=logo.content if logo else None,
     )
@@ -100,7 +119,12 @@ def publish(
             "catalog.published",
             f"{row.name} {row.version}",
             before={"version": newest.version if newest else None},
-            after={"version": row.version, "checksum": checksum, "origin": origin},
+            after={
+                "version": row.version,
+                "checksum": checksum,
+                "origin": origin,
+                "effective_at": effective_at.isoformat(),
+            },
             now=now,
         )
     try:
@@ -109,39 +133,83 @@ def publish(
         # Another process published the same version number first: take theirs.
         session.rollback()
         row = _newest(session, catalog.code)
-    _newest_seen[(_database(session), row.name)] = (time.monotonic(), row.version, row.checksum)
+    _newest_seen.pop((_database(session), row.name), None)
     return row
 
 
 def active_catalog(
     session: Session, setting: str, now: datetime, refresh_seconds: float = 0.0
 ) -> Catalog:
-    """The newest published version of the ``PORTAL_CATALOG`` catalog, imported on first use.
+    """The version of the ``PORTAL_CATALOG`` catalog in effect at ``now``: the newest whose
+    time has come; the catalog file is imported as version 1 on first use.
 
-    The database is asked which version is newest at most every ``refresh_seconds``
+    The database is asked which version is in effect at most every ``refresh_seconds``
     (a version published by this process is seen at once, one published by another
-    worker within that time). Every quote names the version it was priced from, so a
-    quote made in that window stands at the price it showed.
+    worker within that time), and again as soon as a scheduled one's time comes. Every
+    quote names the version it was priced from, so a quote made in that window stands at
+    the price it showed.
     """
     name = catalog_name(setting)
-    key = (_database(session), name)
-    seen = _newest_seen.get(key)
-    if seen is not None and time.monotonic() - seen[0] < refresh_seconds:
-        catalog = _parsed.get((name, seen[1], seen[2]))
-        if catalog is not None:
-            return catalog
-    newest = session.execute(
-        select(CatalogVersion.version, CatalogVersion.checksum)
-        .where(CatalogVersion.name == name)
-        .order_by(CatalogVersion.version.desc())
-        .limit(1)
-    ).first()
-    if newest is None:
+    seen = _in_effect(session, name, now, refresh_seconds)
+    if seen is None:
         path = bundled_catalog_path(setting)
         text, files = read_catalog_source(path)
         return _remember(publish(session, text, path.name, now, files))
-    _newest_seen[key] = (time.monotonic(), *newest)
-    return _cached(session, name, *newest)
+    return _cached(session, name, seen[1], seen[2])
+
+
+def next_change(
+    session: Session, setting: str, now: datetime, refresh_seconds: float = 0.0
+) -> datetime | None:
+    """When the next scheduled version of the ``PORTAL_CATALOG`` catalog takes effect."""
+    seen = _in_effect(session, catalog_name(setting), now, refresh_seconds)
+    return seen[3] if seen is not None else None
+
+
+def _in_effect(session: Session, name: str, now: datetime, refresh_seconds: float):
+    key = (_database(session), name)
+    seen = _newest_seen.get(key)
+    if (
+        seen is not None
+        and time.monotonic() - seen[0] < refresh_seconds
+        and (seen[3] is None or now < seen[3])
+        and (name, seen[1], seen[2]) in _parsed
+    ):
+        return seen
+    current = session.execute(
+        select(CatalogVersion.version, CatalogVersion.checksum)
+        .where(CatalogVersion.name == name, CatalogVersion.effective_at <= now)
+        .order_by(CatalogVersion.version.desc())
+        .limit(1)
+    ).first()
+    if current is None:
+        return None
+    upcoming = session.execute(
+        select(func.min(CatalogVersion.effective_at)).where(
+            CatalogVersion.name == name,
+            CatalogVersion.effective_at > now,
+            CatalogVersion.version > current.version,
+        )
+    ).scalar()
+    seen = (time.monotonic(), current.version, current.checksum, upcoming)
+    _newest_seen[key] = seen
+    return seen
+
+
+def scheduled_versions(session: Session, name: str, now: datetime) -> list[CatalogVersion]:
+    """The versions of catalog ``name`` published to take effect after ``now``, soonest first."""
+    return list(
+        session.scalars(
+            select(CatalogVersion)
+            .where(CatalogVersion.name == name, CatalogVersion.effective_at > now)
+            .order_by(CatalogVersion.version)
+        )
+    )
+
+
+def newest_version(session: Session, name: str) -> CatalogVersion | None:
+    """The newest version of catalog ``name``, in effect or scheduled."""
+    return _newest(session, name)
 
 
 def catalog_version(session: Session, name: str, version: int) -> Catalog:

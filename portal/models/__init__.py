@@ -82,9 +82,50 @@ class CatalogVersion(db.Model):
     # version, so that a version reads the same wherever and whenever it is served.
     logo_name: Mapped[str | None] = mapped_column(String(255))
     logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # From when it prices: when it was published, or a midnight in the catalog's zone it was
+    # scheduled for. Never earlier than an earlier version's (the publishing use case's rule).
+    effective_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     def __repr__(self) -> str:
         return f"<CatalogVersion {self.name} v{self.version}>"
+
+
+class CatalogDraft(db.Model):
+    """The catalog being edited in the admin area: a TOML text started from version
+    ``base_version``, one per catalog, until it is published or discarded.
+
+    Saves compare and set: each names the values it changes as they were when the admin
+    saw them, and a value another admin changed meanwhile refuses the save, with theirs.
+    """
+
+    __tablename__ = "catalog_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    base_version: Mapped[int]
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(320))
+
+    def __repr__(self) -> str:
+        return f"<CatalogDraft {self.name} from v{self.base_version}>"
+
+
+class PriceChangeNotice(db.Model):
+    """A client told by mail that their renewal price changes with a version: once per
+    period and version (unique), written with its mail in one transaction."""
+
+    __tablename__ = "price_change_notices"
+    __table_args__ = (UniqueConstraint("version_id", "period_id", name="uq_price_change_notices"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("subscription_periods.id", ondelete="CASCADE")
+    )
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 # PostgreSQL trigram indexes (pg_trgm) that keep the staff lists' searches fast on many rows:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -85,13 +86,25 @@ def test_two_versions_with_the_same_number_are_refused_by_the_database(session):
     services.publish(session, KBS, "kbs.toml", NOW)
     session.execute(
         sa.insert(CatalogVersion).values(
-            name="kbs", version=2, source=KBS, checksum="x", origin="a", published_at=NOW
+            name="kbs",
+            version=2,
+            source=KBS,
+            checksum="x",
+            origin="a",
+            published_at=NOW,
+            effective_at=NOW,
         )
     )
     with pytest.raises(sa.exc.IntegrityError):
         session.execute(
             sa.insert(CatalogVersion).values(
-                name="kbs", version=2, source=KBS, checksum="y", origin="b", published_at=NOW
+                name="kbs",
+                version=2,
+                source=KBS,
+                checksum="y",
+                origin="b",
+                published_at=NOW,
+                effective_at=NOW,
             )
         )
     session.rollback()
@@ -169,3 +182,68 @@ def test_a_version_published_by_this_process_is_priced_from_at_once(make_app):
         services.publish(db.session, with_optima_7m_at(41000), "admin edit", NOW)
     body = client.get("/api/v1/quote?plan=optima&term=7m").json
     assert (body["total"], body["catalog_version"]) == ("41000.00", 2)
+
+
+# --- versions scheduled for a day -------------------------------------------------------------
+
+KYIV = ZoneInfo("Europe/Kyiv")
+# Midnight of 1 January 2027 in the catalog's zone (Kyiv, UTC+2 in winter).
+MIDNIGHT = datetime(2027, 1, 1, 0, 0, tzinfo=KYIV)
+
+
+@pytest.mark.parametrize(
+    ("asked_at", "version", "total"),
+    [
+        pytest.param(
+            MIDNIGHT - timedelta(seconds=1),
+            1,
+            "40740.00",
+            id="a second before midnight in Kyiv: the old price",
+        ),
+        pytest.param(MIDNIGHT, 2, "44000.00", id="at midnight in Kyiv: the new price"),
+        pytest.param(
+            datetime(2026, 12, 31, 23, 0, tzinfo=UTC),
+            2,
+            "44000.00",
+            id="23:00 UTC on 31 December is already 1 January in Kyiv",
+        ),
+        pytest.param(
+            datetime(2026, 12, 31, 21, 59, tzinfo=UTC),
+            1,
+            "40740.00",
+            id="21:59 UTC on 31 December is still 2026 in Kyiv",
+        ),
+    ],
+)
+def test_a_version_scheduled_for_a_day_prices_from_midnight_in_the_catalogs_zone(
+    session, asked_at, version, total
+):
+    services.publish(session, KBS, "kbs.toml", NOW)
+    services.publish(session, with_optima_7m_at(44000), "admin draft", NOW, effective_at=MIDNIGHT)
+    catalog = services.active_catalog(session, "kbs", asked_at)
+    assert catalog.version == version
+    assert str(catalog.plans["optima"].terms[_seven_months()].price) == total
+
+
+def test_until_a_scheduled_version_takes_effect_the_day_it_does_is_known(session):
+    services.publish(session, KBS, "kbs.toml", NOW)
+    assert services.next_change(session, "kbs", NOW) is None
+    services.publish(session, with_optima_7m_at(44000), "admin draft", NOW, effective_at=MIDNIGHT)
+    assert services.next_change(session, "kbs", NOW) == MIDNIGHT
+    assert services.next_change(session, "kbs", MIDNIGHT) is None
+
+
+def test_a_version_taking_effect_before_a_scheduled_one_is_refused(session):
+    services.publish(session, KBS, "kbs.toml", NOW)
+    services.publish(session, with_optima_7m_at(44000), "admin draft", NOW, effective_at=MIDNIGHT)
+    with pytest.raises(services.TooEarly):
+        services.publish(session, with_optima_7m_at(45000), "admin draft", NOW)
+    assert [row.version for row in services.versions(session)] == [1, 2]
+
+
+def test_a_cached_version_gives_way_to_a_scheduled_one_when_its_time_comes(session):
+    services.publish(session, KBS, "kbs.toml", NOW)
+    services.publish(session, with_optima_7m_at(44000), "admin draft", NOW, effective_at=MIDNIGHT)
+    before = services.active_catalog(session, "kbs", MIDNIGHT - timedelta(minutes=1), 3600)
+    after = services.active_catalog(session, "kbs", MIDNIGHT, 3600)
+    assert (before.version, after.version) == (1, 2)

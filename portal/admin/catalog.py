@@ -1,0 +1,559 @@
+"""The catalog draft, for admins: its price tables as grids (htmx saves a cell as the admin
+leaves it, with the catalog file's validation beside the cell), a bulk change previewed
+cell by cell before it enters the draft, its sections as TOML, the changes against the
+published version, a preview of the public pages with its prices, import and export, and
+publishing it now or from a day. Thin views over :mod:`portal.catalog.drafts`."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal import jobs
+from portal.accounts.access import admin_required
+from portal.admin import bp
+from portal.audit import Actor
+from portal.catalog import drafts, services
+from portal.catalog.current import PREVIEW_KEY, published_catalog
+from portal.catalog.wording import billing_name, locale_code, number, number_plain, term_name
+from portal.clock import now, today_in
+from portal.extensions import db
+from portal.formatting import day, gregorian_date_text, moment
+from portal.headers import private
+from portal.plans import CatalogError, Term, editing
+
+MAX_UPLOAD = 512 * 1024
+TABLE_TITLES = {
+    "terms": _l("Prices by term"),
+    "loyalty": _l("Loyalty prices, on a continuous renewal"),
+    "unit_prices": _l("Prices per unit"),
+    "billing": _l("Discount by billing period, %"),
+}
+SECTION_TITLES = {
+    "catalog": _l("Catalog: name, currency, languages, payment methods"),
+    "provider": _l("Provider: contacts, legal and bank details, VAT, terms"),
+    "calendars": _l("Working calendars: hours, holidays, exceptions"),
+    "callback": _l("Call-back requests"),
+    "units": _l("Units"),
+    "feature_groups": _l("Feature groups"),
+    "features": _l("Features"),
+    "sla_targets": _l("SLA targets"),
+    "work": _l("Work time and connections"),
+    "visits": _l("On-site visits: blocks and quotas"),
+    "services": _l("Services and extras"),
+    "labels": _l("Labels"),
+    "plans": _l("Plans: names, order, features, SLA, prices"),
+}
+EDIT_ERRORS = {
+    "not_a_number": _l("Type a number, such as 44000 or 1500.50."),
+    "negative": _l("A price cannot be negative."),
+    "too_many_decimals": _l("At most two digits after the decimal point."),
+    "too_large": _l("This number is too large for a price."),
+    "not_toml": _l("This is not valid TOML: %(reason)s"),
+    "other_section": _l("This box edits [%(section)s] only; it also holds: %(found)s."),
+    "unknown_section": _l("There is no such section."),
+    "not_a_table": _l("This place of the catalog holds a value, not a table."),
+    "bad_step": _l("Round to a positive amount, such as 10 or 0.01."),
+}
+
+
+def _actor() -> Actor:
+    return Actor(current_user.id, current_user.email)
+
+
+def _name() -> str:
+    return published_catalog().code
+
+
+def _draft_or_404():
+    draft = drafts.draft_of(db.session, _name())
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _cell_label(grid: editing.Grid, row: str, catalog) -> str:
+    """A grid's row as the admin reads it: a term, a unit, a billing period."""
+    if grid.table in ("terms", "loyalty"):
+        if row == "budget":
+            return _("Budget year")
+        try:
+            return term_name(Term.parse(row))
+        except ValueError:
+            return row
+    if grid.table == "unit_prices" and row in catalog.units:
+        return catalog.units[row].name.get_for(locale_code(), catalog.locale)
+    if grid.table == "billing":
+        return billing_name(row)
+    return row
+
+
+def _amount(value) -> str:
+    """A catalog value as the admin reads it: numbers grouped in the page's language."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return number(Decimal(editing.shown(value)))
+    return editing.shown(value) or "—"
+
+
+def _plan_label(code: str, catalog) -> str:
+    plan = catalog.plans.get(code)
+    return plan.name.get_for(locale_code(), catalog.locale) if plan else code
+
+
+def _error_text(error: drafts.DraftError) -> str:
+    """A refused save in the admin's words."""
+    if error.code == "edit":
+        edit = error.params["error"]
+        return str(EDIT_ERRORS.get(edit.code, edit.code)) % edit.params
+    if error.code == "invalid":
+        located: CatalogError = error.params["error"]
+        if not located.path:
+            return _("The catalog would not be valid: %(reason)s", reason=located.reason)
+        return _(
+            "The catalog would not be valid: %(path)s %(reason)s",
+            path=located.path,
+            reason=located.reason,
+        )
+    if error.code == "other_catalog":
+        return _("This file is catalog “%(found)s”; the portal runs “%(name)s”.", **error.params)
+    if error.code == "stale":
+        return _(
+            "%(who)s saved the draft at %(when)s meanwhile; yours was not saved.",
+            who=_isolated(error.params["by"]),
+            when=moment(error.params["at"], locale_code(), published_catalog().timezone),
+        )
+    if error.code == "base_moved":
+        return _(
+            "Version %(version)s was published after this draft was started from version "
+            "%(base)s; publishing the draft would undo its changes. Discard the draft and "
+            "start again from version %(version)s.",
+            version=number_plain(error.params["version"]),
+            base=number_plain(error.params["base"]),
+        )
+    if error.code == "too_early":
+        return _(
+            "A version already takes effect on %(day)s: publish from that day or later.",
+            day=moment(error.params["after"], locale_code(), published_catalog().timezone),
+        )
+    if error.code == "no_changes":
+        return _("The draft changes nothing: there is nothing to publish.")
+    return _("There is no draft: start one first.")
+
+
+def _isolated(text: str) -> str:
+    """An e-mail address inside a sentence, in its own direction (on Persian pages too)."""
+    return f"\u2068{text}\u2069"
+
+
+def _refused(error: drafts.DraftError, endpoint: str = "admin.draft", **args):
+    flash(_error_text(error), "error")
+    return redirect(url_for(endpoint, **args), 303)
+
+
+# --- the draft ------------------------------------------------------------------------------
+
+
+@bp.get("/admin/catalog/draft")
+@admin_required
+def draft():
+    """The draft's price tables, its bulk change and its sections; or an offer to start one."""
+    draft = drafts.draft_of(db.session, _name())
+    published = published_catalog()
+    if draft is None:
+        return private(render_template("admin/draft_none.html", catalog=published))
+    return private(render_template("admin/draft.html", **_draft_page(draft)))
+
+
+def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
+    catalog = drafts.draft_catalog(db.session, draft)
+    data = editing.read(draft.source)
+    return {
+        "draft": draft,
+        "catalog": catalog,
+        "changes": drafts.changes(db.session, draft),
+        "grids": editing.grids(data),
+        "cell_label": lambda grid, row: _cell_label(grid, row, catalog),
+        "plan_label": lambda code: _plan_label(code, catalog),
+        "shown": editing.shown,
+        "amount": _amount,
+        "titles": TABLE_TITLES,
+        "sections": [(code, SECTION_TITLES[code]) for code in editing.SECTIONS if code in data],
+        "bulk": bulk,
+        "bulk_form": typed or {},
+        "errors": errors or {},
+        "tomorrow": today_in(catalog.timezone) + timedelta(days=1),
+        "scheduled": services.scheduled_versions(db.session, draft.name, now()),
+    }
+
+
+@bp.post("/admin/catalog/draft")
+@admin_required
+def start_draft():
+    try:
+        drafts.start_draft(db.session, _name(), _actor(), now())
+    except drafts.DraftError as error:
+        return _refused(error, "admin.catalog_versions")
+    return redirect(url_for("admin.draft"), 303)
+
+
+@bp.post("/admin/catalog/draft/discard")
+@admin_required
+def discard_draft():
+    drafts.discard(db.session, _name(), _actor(), now())
+    session.pop(PREVIEW_KEY, None)
+    flash(_("The draft is discarded; the published catalog is as it was."))
+    return redirect(url_for("admin.catalog_versions"), 303)
+
+
+# --- the grid -------------------------------------------------------------------------------
+
+
+def _typed_cells(form) -> dict[str, tuple[str, str]]:
+    """The grid's cells as posted: ``cell.<path>`` typed, ``was.<path>`` as it was shown."""
+    return {
+        key.removeprefix("cell."): (form.get(f"was.{key.removeprefix('cell.')}", ""), value)
+        for key, value in form.items()
+        if key.startswith("cell.")
+    }
+
+
+def _grid_path(path: str) -> bool:
+    parts = path.split(".")
+    return len(parts) == 4 and parts[0] == "plans" and parts[2] in editing.GRID_TABLES
+
+
+@bp.post("/admin/catalog/draft/cells")
+@admin_required
+def save_cells():
+    """Save the grid: one cell (``?path=``, as htmx does when the admin leaves it) or every
+    cell that changed (the form's button, without JavaScript). A cell answers with itself:
+    saved, or its value refused with why beside it (422), or taken by another admin's save
+    (409, with their value)."""
+    draft = _draft_or_404()
+    cells = {p: v for p, v in _typed_cells(request.form).items() if _grid_path(p)}
+    only = request.args.get("path")
+    if only is not None:
+        if only not in cells:
+            abort(400)
+        cells = {only: cells[only]}
+    changed, errors = {}, {}
+    for path, (was, typed) in cells.items():
+        try:
+            amount = editing.parse_amount(typed)
+        except editing.EditError as error:
+            errors[path] = str(EDIT_ERRORS[error.code]) % error.params
+            continue
+        if editing.shown(amount) != was:
+            changed[path] = (was, amount)
+    status, stale = 200, {}
+    if changed and not errors:
+        try:
+            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
+        except drafts.DraftError as error:
+            status = 409 if error.code == "stale" else 422
+            if error.code == "stale":
+                stale = {item.path: item for item in error.params["stale"]}
+                for path in stale:
+                    errors[path] = _stale_text(error, stale[path])
+            else:
+                message = _error_text(error)
+                located = error.params.get("error")
+                at = getattr(located, "path", "")
+                for path in changed:
+                    if len(changed) == 1 or at.startswith(path):
+                        errors[path] = message
+                if not any(path in errors for path in changed):
+                    errors[next(iter(changed))] = message
+    elif errors:
+        status = 422
+    if only is not None:
+        was, typed = cells[only]
+        if only in stale:
+            was = typed = stale[only].now_is
+        elif only not in errors:
+            was = typed = editing.shown(editing.value_at(editing.read(draft.source), only))
+        response = private(
+            render_template(
+                "admin/_grid_cell.html",
+                path=only,
+                typed=typed,
+                was=was,
+                error=errors.get(only),
+                saved=only in changed and only not in errors,
+                draft=draft,
+                changes=drafts.changes(db.session, draft),
+                oob=True,
+            ),
+            status,
+        )
+        response.vary.add("HX-Request")
+        return response
+    if errors:
+        return private(
+            render_template("admin/draft.html", **_draft_page(draft, errors=errors)), status
+        )
+    flash(_("The price tables are saved in the draft.") if changed else _("Nothing changed."))
+    return redirect(url_for("admin.draft"), 303)
+
+
+def _stale_text(error: drafts.DraftError, stale: drafts.Stale) -> str:
+    return _(
+        "%(who)s changed this to %(value)s at %(when)s; yours (%(yours)s) was not saved.",
+        who=_isolated(error.params["by"]),
+        value=stale.now_is or _("nothing"),
+        when=moment(error.params["at"], locale_code(), published_catalog().timezone),
+        yours=stale.yours_was or _("nothing"),
+    )
+
+
+# --- the bulk change ------------------------------------------------------------------------
+
+
+def _read_bulk(form, catalog) -> tuple[dict, dict]:
+    """The bulk change asked for, and what is wrong with it, field by field."""
+    errors = {}
+    plans = [code for code in form.getlist("plan") if code in catalog.plans]
+    if not plans:
+        errors["plan"] = _("Choose at least one plan.")
+    tables = [table for table in form.getlist("table") if table in ("terms", "loyalty")]
+    if not tables:
+        errors["table"] = _("Choose the prices to change.")
+    asked = {"plans": plans, "tables": tables}
+    for field in ("percent", "step"):
+        try:
+            typed = form.get(field, "").strip().replace(",", ".")
+            value = Decimal(typed.lstrip("+-")) if typed else None
+            if value is None or not value.is_finite():
+                raise ArithmeticError
+            asked[field] = -value if typed.startswith("-") else value
+        except ArithmeticError:
+            errors[field] = (
+                _("Type a percentage, such as 8 or -5.")
+                if field == "percent"
+                else _("Type the amount to round to, such as 10.")
+            )
+    if "percent" in asked and not Decimal(-100) < asked["percent"] <= Decimal(1000):
+        errors["percent"] = _("Between -100% and 1000%.")
+    if "step" in asked and asked["step"] <= 0:
+        errors["step"] = str(EDIT_ERRORS["bad_step"])
+    return asked, errors
+
+
+@bp.post("/admin/catalog/draft/bulk")
+@admin_required
+def bulk_change():
+    """Preview a bulk change (every new cell beside its old value), or, confirmed with the
+    previewed cells, write it into the draft: a cell another admin changed since the preview
+    refuses the whole change."""
+    draft = _draft_or_404()
+    catalog = drafts.draft_catalog(db.session, draft)
+    asked, errors = _read_bulk(request.form, catalog)
+    typed = {
+        "plans": request.form.getlist("plan"),
+        "tables": request.form.getlist("table"),
+        "percent": request.form.get("percent", ""),
+        "step": request.form.get("step", ""),
+    }
+    if errors:
+        return private(
+            render_template("admin/draft.html", **_draft_page(draft, errors=errors, typed=typed)),
+            422,
+        )
+    proposed = editing.bulk_change(
+        editing.read(draft.source), asked["plans"], asked["tables"], asked["percent"], asked["step"]
+    )
+    if request.form.get("confirm") != "1":
+        return private(
+            render_template("admin/draft.html", **_draft_page(draft, bulk=proposed, typed=typed))
+        )
+    previewed = _typed_cells(request.form)
+    values = {
+        change.path: (previewed[change.path][0], change.after)
+        for change in proposed
+        if change.path in previewed
+    }
+    if set(values) != {change.path for change in proposed}:
+        flash(_("The draft changed since the preview: look at the new preview."), "error")
+        return private(
+            render_template("admin/draft.html", **_draft_page(draft, bulk=proposed, typed=typed)),
+            409,
+        )
+    try:
+        drafts.save_values(db.session, draft.name, values, _actor(), now())
+    except drafts.DraftError as error:
+        return _refused(error)
+    flash(_("%(count)s prices changed in the draft.", count=len(values)))
+    return redirect(url_for("admin.draft"), 303)
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+@bp.route("/admin/catalog/draft/sections/<section>", methods=["GET", "POST"])
+@admin_required
+def draft_section(section: str):
+    """One section of the draft as TOML, saved whole with the catalog file's validation."""
+    if section not in editing.SECTIONS:
+        abort(404)
+    draft = _draft_or_404()
+    current = editing.section_text(draft.source, section)
+    typed, was, error, status = current, current, None, 200
+    if request.method == "POST":
+        typed = request.form.get("source", "").replace("\r\n", "\n")
+        was = request.form.get("was", "").replace("\r\n", "\n")
+        try:
+            drafts.replace_section(db.session, draft.name, section, typed, was, _actor(), now())
+        except drafts.DraftError as refused:
+            error, status = _error_text(refused), 409 if refused.code == "stale" else 422
+            if refused.code == "stale":
+                was = current  # saving again replaces theirs, knowingly
+        else:
+            flash(_("The section is saved in the draft."))
+            return redirect(url_for("admin.draft_section", section=section), 303)
+    return private(
+        render_template(
+            "admin/draft_section.html",
+            draft=draft,
+            section=section,
+            title=SECTION_TITLES[section],
+            typed=typed,
+            was=was,
+            current=current,
+            error=error,
+        ),
+        status,
+    )
+
+
+# --- changes, preview, import and export ----------------------------------------------------
+
+
+@bp.get("/admin/catalog/draft/changes")
+@admin_required
+def draft_changes():
+    """Every value of the draft that differs from the newest published version."""
+    draft = _draft_or_404()
+    return private(
+        render_template(
+            "admin/draft_changes.html",
+            draft=draft,
+            changes=drafts.changes(db.session, draft),
+            amount=_amount,
+        )
+    )
+
+
+@bp.post("/admin/catalog/draft/preview")
+@admin_required
+def preview_draft():
+    """Show the public pages with the draft's prices, to this admin only, until stopped."""
+    _draft_or_404()
+    session[PREVIEW_KEY] = _name()
+    return redirect(url_for("catalog.comparison"), 303)
+
+
+@bp.post("/admin/catalog/draft/preview/stop")
+@admin_required
+def stop_preview():
+    session.pop(PREVIEW_KEY, None)
+    return redirect(url_for("admin.draft"), 303)
+
+
+@bp.get("/admin/catalog/draft.toml")
+@admin_required
+def draft_toml():
+    """The draft as TOML, in the bundled files' format: importing it gives the same draft."""
+    draft = _draft_or_404()
+    response = private(draft.source)
+    response.headers["Content-Type"] = "application/toml; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{draft.name}-draft.toml"'
+    return response
+
+
+@bp.post("/admin/catalog/draft/import")
+@admin_required
+def import_draft():
+    """A catalog file uploaded as the draft, in place of the draft there was."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Choose a catalog file (.toml) to upload."), "error")
+        return redirect(url_for("admin.catalog_versions"), 303)
+    content = upload.stream.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        flash(_("A catalog file is at most 512 KB."), "error")
+        return redirect(url_for("admin.catalog_versions"), 303)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        flash(_("A catalog file is text in UTF-8."), "error")
+        return redirect(url_for("admin.catalog_versions"), 303)
+    try:
+        drafts.import_source(db.session, _name(), text.replace("\r\n", "\n"), _actor(), now())
+    except drafts.DraftError as error:
+        return _refused(error, "admin.catalog_versions")
+    flash(_("The file is the draft now: look at its changes, then publish it."))
+    return redirect(url_for("admin.draft_changes"), 303)
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+def _effective_at(typed: str, timezone: str) -> tuple[datetime | None, str | None]:
+    """Midnight in the catalog's zone of the day typed, or why it cannot be."""
+    text = gregorian_date_text(typed.strip()) if typed.strip() else None
+    try:
+        chosen = date.fromisoformat(text) if text else None
+    except ValueError:
+        chosen = None
+    if chosen is None:
+        return None, _("Type the day the prices change, such as 2027-01-01.")
+    if chosen <= today_in(timezone):
+        return None, _("Choose a day after today, or publish now.")
+    return datetime.combine(chosen, time(0), ZoneInfo(timezone)), None
+
+
+@bp.post("/admin/catalog/draft/publish")
+@admin_required
+def publish_draft():
+    """Publish the draft as a new version: now, or from midnight of a chosen day in the
+    catalog's zone (the comparison says so until then)."""
+    draft = _draft_or_404()
+    catalog = drafts.draft_catalog(db.session, draft)
+    effective_at = None
+    if request.form.get("when") == "day":
+        typed_day = request.form.get("publish_day", "")
+        effective_at, problem = _effective_at(typed_day, catalog.timezone)
+        if problem:
+            typed = {"day": typed_day}
+            page = _draft_page(draft, errors={"day": problem}, typed=typed)
+            return private(render_template("admin/draft.html", **page), 422)
+    try:
+        version = drafts.publish_draft(db.session, draft.name, _actor(), now(), effective_at)
+    except drafts.DraftError as error:
+        return _refused(error)
+    session.pop(PREVIEW_KEY, None)
+    # Clients whose renewal price changes are told by the notices job, now rather than at
+    # its next hourly run.
+    jobs.enqueue("billing.price-notices")
+    if effective_at is None:
+        flash(
+            _(
+                "Version %(version)s is published and in effect.",
+                version=number_plain(version.version),
+            )
+        )
+    else:
+        flash(
+            _(
+                "Version %(version)s is published; its prices take effect on %(day)s.",
+                version=number_plain(version.version),
+                day=day(effective_at.date(), locale_code()),
+            )
+        )
+    return redirect(url_for("admin.catalog_versions"), 303)

@@ -1,0 +1,300 @@
+"""Use cases of the catalog draft: admins edit a copy of the newest version, see what they
+changed, and publish it as a new version, now or from a day.
+
+A draft is one TOML text per catalog (:class:`portal.models.CatalogDraft`). Every save
+validates the whole edited text as a catalog file is validated, so a draft is always a
+catalog that could be published, and compares and sets: it names each value as it was when
+the admin saw it, and a value another admin changed meanwhile refuses the save with theirs
+(:class:`Stale`) instead of overwriting it. Each save locks the draft's row, is audited
+and committed in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.audit import Actor, record
+from portal.catalog import services
+from portal.locking import locked_row
+from portal.models import CatalogDraft, CatalogVersion
+from portal.plans import Catalog, CatalogError, editing, parse_catalog
+from portal.plans.loading import BUNDLED_FILES, catalog_code_of
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A value the admin saw as ``yours_was`` that is ``now_is`` in the draft."""
+
+    path: str
+    yours_was: str
+    now_is: str
+
+
+class DraftError(ValueError):
+    """Why a draft use case refused: ``code`` (``no_draft``, ``stale``, ``invalid``,
+    ``edit``, ``other_catalog``, ``base_moved``, ``too_early``) and what it is about."""
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+
+def draft_of(session: Session, name: str) -> CatalogDraft | None:
+    return session.scalar(select(CatalogDraft).where(CatalogDraft.name == name))
+
+
+def start_draft(session: Session, name: str, actor: Actor, now: datetime) -> CatalogDraft:
+    """The draft of catalog ``name``, started from its newest version if there is none;
+    commits. Two admins starting at once share one draft."""
+    draft = draft_of(session, name)
+    if draft is not None:
+        return draft
+    newest = services.newest_version(session, name)
+    if newest is None:
+        raise DraftError("no_version")
+    draft = CatalogDraft(
+        name=name,
+        base_version=newest.version,
+        source=newest.source,
+        created_at=now,
+        created_by_id=actor.user_id,
+        updated_at=now,
+        updated_by=actor.name[:320],
+    )
+    session.add(draft)
+    record(
+        session,
+        actor,
+        "catalog.draft_started",
+        f"{name} draft",
+        before={},
+        after={"from_version": newest.version},
+        now=now,
+    )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another admin started it first: edit theirs
+        draft = draft_of(session, name)
+        assert draft is not None
+    return draft
+
+
+def draft_catalog(session: Session, draft: CatalogDraft, source: str | None = None) -> Catalog:
+    """The draft (or ``source`` in its place) as a catalog, with its version's logo; raises
+    :class:`CatalogError` for a text that is not a valid catalog."""
+    return parse_catalog(
+        draft.source if source is None else source,
+        source=f"{draft.name} draft",
+        files=_files(session, draft.name),
+    )
+
+
+def _files(session: Session, name: str) -> Mapping[str, bytes]:
+    newest = services.newest_version(session, name)
+    known = {newest.logo_name: newest.logo} if newest and newest.logo_name and newest.logo else {}
+    return ChainMap(known, BUNDLED_FILES)
+
+
+def changes(session: Session, draft: CatalogDraft) -> list[editing.Change]:
+    """Every value of the draft that differs from the newest published version."""
+    newest = services.newest_version(session, draft.name)
+    return editing.diff(newest.source if newest else "", draft.source)
+
+
+def save_values(
+    session: Session,
+    name: str,
+    values: Mapping[str, tuple[str, Decimal | None]],
+    actor: Actor,
+    now: datetime,
+) -> CatalogDraft:
+    """Set each dotted path of ``values`` to its number (None: remove it), if each is still
+    what the admin saw (the ``str`` of the pair, as :func:`editing.shown` shows it);
+    commits. Raises :class:`DraftError` ``stale`` (nothing saved), ``invalid`` (with the
+    catalog file's located message) or ``edit``."""
+    draft = _locked(session, name)
+    data = editing.read(draft.source)
+    stale = [
+        Stale(path, was, editing.shown(editing.value_at(data, path)))
+        for path, (was, _new) in values.items()
+        if editing.shown(editing.value_at(data, path)) != was
+    ]
+    if stale:
+        session.rollback()
+        raise DraftError("stale", stale=stale, by=draft.updated_by, at=draft.updated_at)
+    try:
+        source = editing.set_values(draft.source, {path: new for path, (_, new) in values.items()})
+    except editing.EditError as error:
+        session.rollback()
+        raise DraftError("edit", error=error) from None
+    before = {path: editing.value_at(data, path) for path in values}
+    after = {path: new for path, (_, new) in values.items()}
+    return _save(session, draft, source, actor, now, "catalog.draft_edited", before, after)
+
+
+def replace_section(
+    session: Session, name: str, section: str, typed: str, was: str, actor: Actor, now: datetime
+) -> CatalogDraft:
+    """Replace a top-level ``section`` of the draft with the TOML ``typed``, if the section
+    is still the text ``was`` the admin started from; commits."""
+    if section not in editing.SECTIONS:
+        raise DraftError("edit", error=editing.EditError("unknown_section", section=section))
+    draft = _locked(session, name)
+    current = editing.section_text(draft.source, section)
+    if _normal(current) != _normal(was):
+        session.rollback()
+        raise DraftError(
+            "stale",
+            stale=[Stale(section, was, current)],
+            by=draft.updated_by,
+            at=draft.updated_at,
+        )
+    try:
+        source = editing.replace_section(draft.source, section, typed)
+    except editing.EditError as error:
+        session.rollback()
+        raise DraftError("edit", error=error) from None
+    before, after = _changed_values(draft.source, source)
+    return _save(session, draft, source, actor, now, "catalog.draft_edited", before, after)
+
+
+def import_source(
+    session: Session, name: str, text: str, actor: Actor, now: datetime
+) -> CatalogDraft:
+    """Make the TOML ``text`` (a file in the bundled files' format) the draft of catalog
+    ``name``, in place of the draft there was; commits. Validated as a catalog file."""
+    code = catalog_code_of(text)
+    if code is not None and code != name:
+        raise DraftError("other_catalog", found=code, name=name)
+    start_draft(session, name, actor, now)
+    draft = _locked(session, name)
+    before, after = _changed_values(draft.source, text) if _readable(text) else ({}, {})
+    return _save(session, draft, text, actor, now, "catalog.draft_imported", before, after)
+
+
+def discard(session: Session, name: str, actor: Actor, now: datetime) -> None:
+    """Drop the draft of catalog ``name`` (nothing published changes); commits."""
+    draft = draft_of(session, name)
+    if draft is None:
+        return
+    draft = locked_row(session, CatalogDraft, draft.id)
+    record(
+        session,
+        actor,
+        "catalog.draft_discarded",
+        f"{name} draft",
+        before={"from_version": draft.base_version, "changes": len(changes(session, draft))},
+        after={},
+        now=now,
+    )
+    session.delete(draft)
+    session.commit()
+
+
+def publish_draft(
+    session: Session,
+    name: str,
+    actor: Actor,
+    now: datetime,
+    effective_at: datetime | None = None,
+) -> CatalogVersion:
+    """Publish the draft as the next version of catalog ``name``, in effect now or from
+    ``effective_at``, and drop the draft; one transaction. Refused (``base_moved``) when a
+    version was published after the draft was started, whose changes it would undo."""
+    draft = _locked(session, name)
+    newest = services.newest_version(session, name)
+    if newest is not None and newest.version != draft.base_version:
+        session.rollback()
+        raise DraftError("base_moved", version=newest.version, base=draft.base_version)
+    if not changes(session, draft):
+        session.rollback()
+        raise DraftError("no_changes")
+    source, files = draft.source, _files(session, name)
+    session.delete(draft)
+    try:
+        return services.publish(
+            session,
+            source,
+            f"admin draft ({actor.name})"[:255],
+            now,
+            files=dict(files.maps[0]),
+            actor=actor,
+            effective_at=effective_at,
+        )
+    except services.TooEarly as early:
+        session.rollback()
+        raise DraftError("too_early", after=early.after) from None
+    except CatalogError as error:
+        session.rollback()
+        raise DraftError("invalid", error=error) from None
+
+
+def _locked(session: Session, name: str) -> CatalogDraft:
+    draft = draft_of(session, name)
+    if draft is None:
+        raise DraftError("no_draft")
+    return locked_row(session, CatalogDraft, draft.id)
+
+
+def _save(
+    session: Session,
+    draft: CatalogDraft,
+    source: str,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    before: dict,
+    after: dict,
+) -> CatalogDraft:
+    """Validate ``source`` as the draft's catalog and keep it, audited; a text that changes
+    no value saves nothing."""
+    unchanged = _readable(source) and editing.read(source) == editing.read(draft.source)
+    if unchanged and action != "catalog.draft_imported":
+        session.rollback()
+        return draft
+    try:
+        catalog = draft_catalog(session, draft, source)
+    except CatalogError as error:
+        session.rollback()
+        raise DraftError("invalid", error=error) from None
+    if catalog.code != draft.name:
+        session.rollback()
+        raise DraftError("other_catalog", found=catalog.code, name=draft.name)
+    draft.source = source
+    draft.updated_at = now
+    draft.updated_by = actor.name[:320]
+    record(session, actor, action, f"{draft.name} draft", before=before, after=after, now=now)
+    session.commit()
+    return draft
+
+
+def _changed_values(before_text: str, after_text: str) -> tuple[dict, dict]:
+    """The values two texts differ in, before and after, by dotted path (for the audit)."""
+    found = editing.diff(before_text, after_text)
+    return (
+        {change.path: change.before for change in found},
+        {change.path: change.after for change in found},
+    )
+
+
+def _readable(text: str) -> bool:
+    try:
+        editing.read(text)
+    except editing.EditError:
+        return False
+    return True
+
+
+def _normal(text: str) -> str:
+    """A section's text as two browsers send it alike (line ends, trailing spaces)."""
+    return "\n".join(line.rstrip() for line in text.replace("\r\n", "\n").strip().splitlines())

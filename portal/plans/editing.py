@@ -1,0 +1,309 @@
+"""Editing a catalog's TOML text: its price tables as grids, one value at a time, a bulk
+change computed before it is applied, sections replaced whole, and the difference between
+two texts, value by value.
+
+Edits go through tomlkit, which keeps the text's comments, order and layout, so a draft
+edited in the admin area still reads like the bundled files and exports as one. Pure: the
+callers validate the edited text with :func:`portal.plans.parse_catalog`, the same
+validation, with the same located messages, as a catalog file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import tomlkit
+import tomlkit.exceptions
+
+from portal.plans.loading import MAX_NUMBER
+from portal.plans.terms import Term
+
+# The plan tables edited as grids (rows by columns of plans): what each row is priced by.
+GRID_TABLES = ("terms", "loyalty", "unit_prices", "billing")
+# The top-level sections edited as TOML, each replaced whole.
+SECTIONS = (
+    "catalog",
+    "provider",
+    "calendars",
+    "callback",
+    "units",
+    "feature_groups",
+    "features",
+    "sla_targets",
+    "work",
+    "visits",
+    "services",
+    "labels",
+    "plans",
+)
+MAX_DECIMALS = 2
+
+
+class EditError(ValueError):
+    """An edit that cannot be made: ``code`` (stable), ``path`` it is about, ``params``."""
+
+    def __init__(self, code: str, path: str = "", **params: Any):
+        self.code = code
+        self.path = path
+        self.params = params
+        super().__init__(f"{code} at {path}" if path else code)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value at a dotted ``path`` (``plans.optima.terms.7m``): before and after,
+    as TOML reads them (None: absent)."""
+
+    path: str
+    before: Any
+    after: Any
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.path.split("."))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A plan table as a grid: ``rows`` (terms, units, billings) by ``plans``; ``cells`` by
+    (row, plan): a number, another value shown as is, or None where the plan has none."""
+
+    table: str
+    plans: tuple[str, ...]
+    rows: tuple[str, ...]
+    cells: Mapping[tuple[str, str], Any]
+
+    def path(self, row: str, plan: str) -> str:
+        return f"plans.{plan}.{self.table}.{row}"
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def read(text: str) -> dict:
+    """The TOML data of ``text`` (raises :class:`EditError` ``not_toml``)."""
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError, ValueError) as exc:
+        raise EditError("not_toml", reason=str(exc)) from None
+
+
+def flatten(data: Mapping, prefix: str = "") -> dict[str, Any]:
+    """Every value of ``data`` by its dotted path; lists are values, tables are walked."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, path))
+        else:
+            flat[path] = value
+    return flat
+
+
+def diff(before_text: str, after_text: str) -> list[Change]:
+    """Every value that differs between two catalog texts, in the order the later text
+    has them (values only in the earlier one last)."""
+    before, after = flatten(read(before_text)), flatten(read(after_text))
+    changes = [
+        Change(path, before.get(path), value)
+        for path, value in after.items()
+        if path not in before or not _same(before[path], value)
+    ]
+    changes.extend(Change(path, value, None) for path, value in before.items() if path not in after)
+    return changes
+
+
+def _same(a: Any, b: Any) -> bool:
+    # 1500 and 1500.00 are the same price; True and 1 are not the same value.
+    if _is_number(a) and _is_number(b):
+        return Decimal(str(a)) == Decimal(str(b))
+    return type(a) is type(b) and a == b
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def value_at(data: Mapping, path: str) -> Any:
+    """The value at a dotted ``path`` of ``data``, or None."""
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def grids(data: Mapping) -> list[Grid]:
+    """The catalog's plan tables that hold prices, each as a grid: terms sorted by length
+    (the budget year last), other rows in the order the plans name them."""
+    plans = data.get("plans", {})
+    found = []
+    for table in GRID_TABLES:
+        rows: list[str] = []
+        cells: dict[tuple[str, str], Any] = {}
+        holders = []
+        for code, plan in plans.items():
+            values = plan.get(table) if isinstance(plan, Mapping) else None
+            if not isinstance(values, Mapping):
+                continue
+            holders.append(code)
+            for row, value in values.items():
+                if row not in rows:
+                    rows.append(row)
+                cells[(row, code)] = value
+        if not any(_is_number(value) for value in cells.values()):
+            continue
+        if table in ("terms", "loyalty"):
+            rows.sort(key=_term_order)
+        found.append(Grid(table, tuple(holders), tuple(rows), cells))
+    return found
+
+
+def _term_order(code: str) -> tuple:
+    if code == "budget":
+        return (1, 0)
+    try:
+        return (0, Term.parse(code).months)
+    except ValueError:
+        return (2, 0)
+
+
+def shown(value: Any) -> str:
+    """A value as the grid's cell shows it and a save sends back as it was: numbers as
+    written (``6900.00`` as ``6900``), absent as empty, anything else as TOML."""
+    if value is None:
+        return ""
+    if _is_number(value):
+        number = Decimal(str(value))
+        return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
+    return tomlkit.item(value).as_string() if not isinstance(value, str) else value
+
+
+# --- a cell's value ---------------------------------------------------------------------
+
+
+def parse_amount(typed: str) -> Decimal | None:
+    """A price or percentage as typed in a cell (``44 000``, ``1 500,50``); empty is None
+    (the plan has no value there). Raises :class:`EditError` ``not_a_number``,
+    ``negative``, ``too_many_decimals`` or ``too_large``."""
+    cleaned = typed.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    cleaned = cleaned.replace("٫", ".").replace(",", ".")
+    cleaned = cleaned.translate(_DIGITS)
+    if not cleaned:
+        return None
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        raise EditError("not_a_number", value=typed) from None
+    if not number.is_finite():
+        raise EditError("not_a_number", value=typed)
+    if number < 0:
+        raise EditError("negative")
+    if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_HALF_UP):
+        raise EditError("too_many_decimals", places=MAX_DECIMALS)
+    if number > MAX_NUMBER:
+        raise EditError("too_large")
+    return number
+
+
+# Persian and Arabic-Indic digits, as a Persian keyboard types them.
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def _toml_number(number: Decimal) -> int | float:
+    return int(number) if number == number.to_integral() else float(number)
+
+
+# --- editing ----------------------------------------------------------------------------
+
+
+def set_values(text: str, values: Mapping[str, Decimal | None]) -> str:
+    """``text`` with each dotted path set to its number (None removes it), the rest of the
+    text as it was; missing tables on the way are made."""
+    document = _document(text)
+    for path, number in values.items():
+        *parents, key = path.split(".")
+        node: Any = document
+        for part in parents:
+            if part not in node:
+                if number is None:
+                    break
+                node[part] = tomlkit.table()
+            node = node[part]
+            if not isinstance(node, Mapping):
+                raise EditError("not_a_table", path=path)
+        else:
+            if number is None:
+                if key in node:
+                    del node[key]
+            else:
+                node[key] = _toml_number(number)
+    return tomlkit.dumps(document)
+
+
+def section_text(text: str, section: str) -> str:
+    """The TOML of one top-level section of ``text`` (its own heading included), or ""."""
+    document = _document(text)
+    if section not in document:
+        return ""
+    return tomlkit.dumps({section: document[section]}).strip() + "\n"
+
+
+def replace_section(text: str, section: str, typed: str) -> str:
+    """``text`` with ``section`` replaced by the TOML ``typed`` (which holds that section
+    only; empty removes it). Raises :class:`EditError` ``not_toml`` or ``other_section``."""
+    document = _document(text)
+    replacement = _document(typed)
+    others = [key for key in replacement if key != section]
+    if others:
+        raise EditError("other_section", section=section, found=", ".join(others))
+    if section in replacement:
+        document[section] = replacement[section]
+    elif section in document:
+        del document[section]
+    return tomlkit.dumps(document)
+
+
+def _document(text: str) -> tomlkit.TOMLDocument:
+    try:
+        return tomlkit.parse(text)
+    except (tomlkit.exceptions.TOMLKitError, RecursionError, ValueError) as exc:
+        raise EditError("not_toml", reason=str(exc)) from None
+
+
+# --- bulk changes -----------------------------------------------------------------------
+
+
+def bulk_change(
+    data: Mapping,
+    plans: Iterable[str],
+    tables: Iterable[str],
+    percent: Decimal,
+    step: Decimal,
+) -> list[Change]:
+    """Every price of ``plans``' ``tables`` (``terms``, ``loyalty``) changed by ``percent``
+    and rounded half-up to a multiple of ``step`` (10 UAH; 0.01 for kopecks): the cells a
+    bulk change would write, unchanged cells left out."""
+    if step <= 0:
+        raise EditError("bad_step")
+    factor = 1 + percent / 100
+    changes = []
+    for plan in plans:
+        for table in tables:
+            values = value_at(data, f"plans.{plan}.{table}")
+            if not isinstance(values, Mapping):
+                continue
+            for row, value in values.items():
+                if not _is_number(value):
+                    continue
+                before = Decimal(str(value))
+                after = (before * factor / step).quantize(Decimal(1), ROUND_HALF_UP) * step
+                after = max(after, Decimal(0))
+                if after != before:
+                    changes.append(Change(f"plans.{plan}.{table}.{row}", value, after))
+    return changes

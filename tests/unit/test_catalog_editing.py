@@ -1,0 +1,130 @@
+"""Editing a catalog's text: a price typed in a cell, a value set with the rest of the text as
+it was, a bulk change rounded to a step, a section replaced whole, the values two texts
+differ in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from portal.plans import editing, parse_catalog
+from portal.plans.loading import CATALOG_DIR
+
+KBS = (CATALOG_DIR / "kbs.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        pytest.param("44000", Decimal("44000"), id="digits are a price"),
+        pytest.param(" 44 000 ", Decimal("44000"), id="spaces between thousands are read past"),
+        pytest.param("44\u00a0000", Decimal("44000"), id="so are no-break spaces"),
+        pytest.param("1500,50", Decimal("1500.50"), id="a decimal comma is a decimal point"),
+        pytest.param("۴۴۰۰۰", Decimal("44000"), id="Persian digits are digits"),
+        pytest.param("0", Decimal("0"), id="zero is a price (included)"),
+        pytest.param("", None, id="an empty cell is no price"),
+    ],
+)
+def test_a_price_typed_in_a_cell_is_read_as_people_type_it(typed, amount):
+    assert editing.parse_amount(typed) == amount
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        pytest.param("forty", "not_a_number", id="a word is not a number"),
+        pytest.param("NaN", "not_a_number", id="nor is NaN"),
+        pytest.param("-1", "negative", id="a price is never negative"),
+        pytest.param("1.005", "too_many_decimals", id="at most two decimals"),
+        pytest.param("1" + "0" * 16, "too_large", id="nor larger than any catalog needs"),
+    ],
+)
+def test_a_cell_that_is_no_price_says_why(typed, code):
+    with pytest.raises(editing.EditError) as refused:
+        editing.parse_amount(typed)
+    assert refused.value.code == code
+
+
+def test_setting_a_value_keeps_the_rest_of_the_text_as_it_was():
+    edited = editing.set_values(KBS, {"plans.optima.terms.7m": Decimal("44000")})
+    assert edited == KBS.replace("7m = 40740", "7m = 44000", 1)
+    assert editing.diff(KBS, edited) == [editing.Change("plans.optima.terms.7m", 40740, 44000)]
+
+
+def test_an_empty_cell_removes_the_price_and_a_new_one_adds_it():
+    edited = editing.set_values(
+        KBS, {"plans.prof.loyalty.3m": None, "plans.prof.loyalty.1m": Decimal("2000")}
+    )
+    assert {c.path: (c.before, c.after) for c in editing.diff(KBS, edited)} == {
+        "plans.prof.loyalty.1m": (None, 2000),
+        "plans.prof.loyalty.3m": (4950, None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("percent", "step", "seven_months", "one_month"),
+    [
+        pytest.param(Decimal(8), Decimal(10), Decimal(44000), Decimal(6930), id="8% up, to 10 UAH"),
+        pytest.param(
+            Decimal(-5), Decimal(1), Decimal(38703), Decimal(6099), id="5% down, to 1 UAH"
+        ),
+        pytest.param(
+            Decimal("2.5"),
+            Decimal("0.01"),
+            Decimal("41758.50"),
+            Decimal("6580.50"),
+            id="2.5% up, to the kopeck",
+        ),
+        pytest.param(
+            Decimal(0),
+            Decimal(100),
+            Decimal(40700),
+            Decimal(6400),
+            id="no change but rounding to 100",
+        ),
+    ],
+)
+def test_a_bulk_change_rounds_every_new_price_half_up_to_its_step(
+    percent, step, seven_months, one_month
+):
+    changes = {
+        c.path: c.after
+        for c in editing.bulk_change(editing.read(KBS), ["optima"], ["terms"], percent, step)
+    }
+    assert changes["plans.optima.terms.7m"] == seven_months
+    assert changes["plans.optima.terms.1m"] == one_month
+    assert all(path.startswith("plans.optima.terms.") for path in changes)
+
+
+def test_a_bulk_change_leaves_out_the_prices_it_does_not_change():
+    changes = editing.bulk_change(editing.read(KBS), ["optima"], ["terms"], Decimal(0), Decimal(10))
+    assert changes == []
+
+
+def test_a_section_replaced_by_its_own_text_changes_no_value():
+    for path in sorted(CATALOG_DIR.glob("*.toml")):
+        text = path.read_text(encoding="utf-8")
+        for section in editing.SECTIONS:
+            shown = editing.section_text(text, section)
+            if shown:
+                assert editing.diff(text, editing.replace_section(text, section, shown)) == []
+
+
+def test_a_section_box_holds_its_own_section_only():
+    with pytest.raises(editing.EditError) as refused:
+        editing.replace_section(KBS, "services", '[services.x]\nname = "x"\n[units.y]\nname = "y"')
+    assert refused.value.code == "other_section"
+
+
+def test_the_price_grids_of_a_catalog_are_its_plans_number_tables():
+    grids = {grid.table: grid for grid in editing.grids(editing.read(KBS))}
+    assert set(grids) == {"terms", "loyalty"}
+    assert grids["terms"].plans == ("prof", "optima", "premium")
+    assert grids["terms"].rows[0] == "1m" and grids["terms"].rows[-1] == "budget"
+    assert grids["terms"].cells[("7m", "optima")] == 40740
+
+
+def test_an_edited_text_is_validated_as_a_catalog_file():
+    edited = editing.set_values(KBS, {"plans.optima.terms.7m": Decimal("44000")})
+    assert parse_catalog(edited).plans["optima"].terms
