@@ -27,6 +27,7 @@ ACTIONS = (
     "user.role_changed",
     "user.deactivated",
     "user.reactivated",
+    "staff.invited",
 )
 COMMAND_LINE = "command line"
 

@@ -45,7 +45,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-def _email_field(label=None, missing=None) -> EmailField:
+def email_field(label=None, missing=None) -> EmailField:
     return EmailField(
         label or _l("E-mail"),
         filters=[stripped],
@@ -148,7 +148,7 @@ class RegistrationForm(ProfileFields, FlaskForm):
     next = HiddenField()
     organization = _organization_name_field()
     name = _name_field()
-    email = _email_field()
+    email = email_field()
     password, password_again = _new_password_fields()
     language = _language_field()
     timezone = _timezone_field()
@@ -204,7 +204,7 @@ class OrganizationForm(ProfileFields, FlaskForm):
 class EmailForm(FlaskForm):
     """One address: to send a new confirmation link, or a password reset link."""
 
-    email = _email_field()
+    email = email_field()
 
 
 # What each role of an organization's people may do, as the owner chooses them.
@@ -225,7 +225,7 @@ def _member_role_field(label) -> SelectField:
 
 
 class InvitationForm(FlaskForm):
-    email = _email_field(
+    email = email_field(
         _l("E-mail of the person to invite"), missing=_l("Enter your colleague's e-mail address.")
     )
     role = _member_role_field(_l("Joins as"))

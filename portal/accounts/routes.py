@@ -37,7 +37,7 @@ from portal.accounts.forms import (
 from portal.api import auth as api_tokens
 from portal.billing.presentation import account_billing
 from portal.catalog.current import current_catalog
-from portal.catalog.wording import locale_code, speaking
+from portal.catalog.wording import locale_code, speaking, text
 from portal.clock import now, today_in
 from portal.converters import local_path
 from portal.extensions import db, give_back_hit, limiter
@@ -534,13 +534,14 @@ def member_role(member_id: int):
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     """Join an organization: the invitee chooses a name and a password, then is signed in."""
-    current_catalog()
+    catalog = current_catalog()
     found = services.open_invitation(db.session, token, now())
     if found is None:
         html = render_template("accounts/invitation_rejected.html")
         return _private(make_response(html, 400))
     # The page speaks the language the invitation was mailed in, unless the visitor chose one.
-    with speaking(None if chosen_locale() else found.organization.language):
+    mailed_in = found.organization.language if found.organization else catalog.locale
+    with speaking(None if chosen_locale() else mailed_in):
         return _accept_invitation(found)
 
 
@@ -567,14 +568,24 @@ def _accept_invitation(found: Invitation):
         return _private(make_response(_invitation_page(found, form), 422))
     logout_user()
     login_user(member)
-    flash(_("Welcome to %(organization)s.", organization=member.organization.name))
-    return _private(redirect(url_for("accounts.account"), 303))
+    flash(_("Welcome to %(organization)s.", organization=_joined(found)))
+    home = "accounts.account" if member.organization_id else "tickets.queue"
+    return _private(redirect(url_for(home), 303))
+
+
+def _joined(found: Invitation) -> str:
+    """What the invitation joins: the organization, or the provider's staff (its brand)."""
+    if found.organization is not None:
+        return found.organization.name
+    catalog = current_catalog()
+    return text(catalog.brand, catalog)
 
 
 def _invitation_page(found: Invitation, form, failed: str | None = None) -> str:
     return render_template(
         "accounts/invitation.html",
         invitation=found,
+        organization=_joined(found),
         form=form,
         failed=failed,
         inviter=found.invited_by.name if found.invited_by else None,

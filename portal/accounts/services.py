@@ -555,16 +555,17 @@ def accept_invitation(
     _check_person(name, invitation.email, password)
     if find_user(session, invitation.email) is not None:
         raise EmailTaken(invitation.email)
+    staff = invitation.staff_role is not None
     member = User(
         email=invitation.email,
         name=name.strip(),
         password_hash=_hash(password),
-        role="client",
+        role=invitation.staff_role if staff else "client",
         locale=locale if locale in LOCALES else None,
         created_at=now,
         active=True,
-        organization_id=invitation.organization_id,
-        org_role=invitation.org_role,
+        organization_id=None if staff else invitation.organization_id,
+        org_role=None if staff else invitation.org_role,
         email_confirmed_at=now,
     )
     invitation.accepted_at = now
@@ -613,17 +614,24 @@ def password_reset_mail(user: User, *, link: str, max_age: int, fallback_locale:
     )
 
 
-def invitation_mail(invitation: Invitation, *, link: str, max_age: int) -> Mail:
-    """The mail with the ``link`` to join, in the organization's language."""
+def invitation_mail(
+    invitation: Invitation, *, link: str, max_age: int, provider: str = "", locale: str = "en"
+) -> Mail:
+    """The mail with the ``link`` to join, in the organization's language; a staff
+    invitation joins the ``provider`` (its brand), in ``locale`` (the catalog's)."""
     organization = invitation.organization
-    locale = organization.language
+    if organization is not None:
+        name, locale = organization.name, organization.language
+    else:
+        name = provider
     return render_mail(
         "invitation",
         locale,
         private=True,
         to=invitation.email,
-        organization=organization.name,
-        inviter=invitation.invited_by.name if invitation.invited_by else organization.name,
+        organization=name,
+        inviter=invitation.invited_by.name if invitation.invited_by else name,
+        staff=invitation.staff_role is not None,
         link=link,
         duration=duration(max_age, locale),
     )

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,11 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer
 
 from portal.accounts.access import admin_required
+from portal.accounts.routes import mail_url
+from portal.accounts.services import invitation_mail
 from portal.admin import bp
 from portal.admin import staff as staff_accounts
+from portal.admin.forms import STAFF_ROLE_LABELS, StaffInvitationForm
 from portal.audit import ACTIONS, Actor
 from portal.catalog import drafts
 from portal.catalog.current import published_catalog
+from portal.catalog.wording import text
 from portal.clock import now
 from portal.extensions import db
 from portal.headers import private
@@ -42,6 +46,7 @@ ACTION_LABELS = {
     "user.role_changed": _l("Role changed"),
     "user.deactivated": _l("Account deactivated"),
     "user.reactivated": _l("Account reactivated"),
+    "staff.invited": _l("Staff member invited"),
 }
 
 
@@ -118,24 +123,72 @@ def audit_csv():
 
 STAFF_ERRORS = {
     "no_such_account": _l("There is no such staff account."),
+    "bad_email": _l("This is not an e-mail address. Type it like name@example.com."),
+    "has_account": _l("This address already has an account; a role is changed on its row below."),
+    "busy": _l("This address is being invited by another admin just now: try again."),
     "unknown_role": _l("Choose staff or admin."),
     "not_yourself": _l("You cannot change your own account: ask another admin."),
     "last_admin": _l("This is the last active admin: make someone else an admin first."),
 }
-ROLE_LABELS = {"staff": _l("Staff"), "admin": _l("Admin")}
+ROLE_LABELS = STAFF_ROLE_LABELS
 
 
 @bp.get("/admin/staff")
 @admin_required
 def staff():
+    return _staff_page()
+
+
+def _staff_page(form: StaffInvitationForm | None = None, status: int = 200):
     asked = ListQuery.from_args(request.args)
     return private(
         render_template(
             "admin/staff.html",
             page=page_of(db.session, staff_accounts.staff_list(asked.search), asked),
             roles=ROLE_LABELS,
-        )
+            form=form or StaffInvitationForm(formdata=None),
+            invitations=staff_accounts.pending_staff_invitations(db.session, now()),
+            zone=published_catalog().timezone,
+        ),
+        status,
     )
+
+
+@bp.post("/admin/staff/invitations")
+@admin_required
+def invite_staff():
+    """Mail a link to a new staff or admin account; the invitation is in the audit log."""
+    form = StaffInvitationForm()
+    if not form.validate():
+        return _staff_page(form, 422)
+    catalog = published_catalog()
+    max_age = current_app.config["TOKEN_MAX_AGE_SECONDS"]["invitation"]
+
+    def mail(invitation, token: str):
+        return invitation_mail(
+            invitation,
+            link=mail_url("accounts.invitation", token=token),
+            max_age=max_age,
+            provider=text(catalog.brand, catalog),
+            locale=current_user.locale or catalog.locale,
+        )
+
+    try:
+        invitation = staff_accounts.invite_staff(
+            db.session,
+            form.email.data,
+            form.role.data,
+            actor=Actor(current_user.id, current_user.email),
+            now=now(),
+            max_age=max_age,
+            mail=mail,
+            outbox=current_app.extensions["outbox"],
+        )
+    except staff_accounts.StaffError as error:
+        form.email.errors = [str(STAFF_ERRORS[error.code])]
+        return _staff_page(form, 409 if error.code in ("has_account", "busy") else 422)
+    flash(_("The invitation to %(email)s is on its way.", email=invitation.email))
+    return redirect(url_for("admin.staff"), 303)
 
 
 def _staff_change(change, user_id: int, done):

@@ -5,14 +5,19 @@ active admin is never demoted or deactivated, so the portal always has one."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.accounts.services import find_user, is_email, normalize_email, token_hash
 from portal.audit import Actor, record
 from portal.listing import matching
-from portal.models import STAFF_ROLES, User
+from portal.mail.services import Mail
+from portal.models import STAFF_ROLES, Invitation, User
 
 
 class StaffError(ValueError):
@@ -137,3 +142,86 @@ def set_active(
     )
     session.commit()
     return user
+
+
+# --- invitations --------------------------------------------------------------------------
+
+
+def invite_staff(
+    session: Session,
+    email: str,
+    role: str,
+    *,
+    actor: Actor,
+    now: datetime,
+    max_age: int,
+    mail: Callable[[Invitation, str], Mail],
+    outbox,
+) -> Invitation:
+    """Invite ``email`` to a new staff or admin account; the link goes in the mail
+    (``mail(invitation, token)``), the invitation keeps its hash; audited; commits. Inviting
+    an address again replaces its earlier link. StaffError ``bad_email``, ``unknown_role``,
+    ``has_account``."""
+    email = normalize_email(email)
+    if not is_email(email):
+        raise StaffError("bad_email")
+    if role not in STAFF_ROLES:
+        raise StaffError("unknown_role")
+    if find_user(session, email) is not None:
+        raise StaffError("has_account")
+    for _attempt in range(2):
+        try:
+            return _write(session, email, role, actor, now, max_age, mail, outbox)
+        except IntegrityError:
+            session.rollback()  # the same address invited at this moment: replace that link
+    raise StaffError("busy")
+
+
+def _write(session, email, role, actor, now, max_age, mail, outbox) -> Invitation:
+    token = secrets.token_urlsafe(32)
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.organization_id.is_(None),
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+        )
+    )
+    before = {"role": invitation.staff_role} if invitation is not None else {}
+    if invitation is None:
+        invitation = Invitation(organization_id=None, email=email)
+        session.add(invitation)
+    invitation.invited_by_id = actor.user_id
+    invitation.staff_role = role
+    invitation.org_role = "member"
+    invitation.token_hash = token_hash(token)
+    invitation.created_at = now
+    invitation.expires_at = now + timedelta(seconds=max_age)
+    session.flush()
+    outbox.put(session, mail(invitation, token), now)
+    record(
+        session,
+        actor,
+        "staff.invited",
+        email,
+        before=before,
+        after={"role": role, "expires_at": invitation.expires_at.isoformat()},
+        now=now,
+    )
+    session.commit()
+    return invitation
+
+
+def pending_staff_invitations(session: Session, now: datetime) -> list[Invitation]:
+    """Staff invitations neither accepted nor expired, newest first."""
+    return list(
+        session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.organization_id.is_(None),
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+            .limit(100)
+        )
+    )

@@ -242,7 +242,8 @@ class User(UserMixin, db.Model):
 
 
 class Invitation(db.Model):
-    """An owner's invitation for ``email`` to join their organization (``org_role``).
+    """An owner's invitation for ``email`` to join their organization (``org_role``), or an
+    admin's to join the provider's staff (``staff_role``: staff or admin; no organization).
 
     The link's token is not stored here, only its SHA-256 (``token_hash``); its mail
     holds it in the outbox until the mail server takes it, then the mail's text is
@@ -261,10 +262,18 @@ class Invitation(db.Model):
             sqlite_where=text("accepted_at IS NULL"),
             postgresql_where=text("accepted_at IS NULL"),
         ),
+        # One open staff invitation per address (NULL organizations are never equal above).
+        Index(
+            "uq_invitations_open_staff",
+            "email",
+            unique=True,
+            sqlite_where=text("accepted_at IS NULL AND organization_id IS NULL"),
+            postgresql_where=text("accepted_at IS NULL AND organization_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     email: Mapped[str] = mapped_column(String(254))
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -273,8 +282,10 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # What the invitee becomes: a member, or a billing member who orders and pays.
     org_role: Mapped[str] = mapped_column(String(16), default="member", server_default="member")
+    # A staff invitation: the role of the staff account it makes.
+    staff_role: Mapped[str | None] = mapped_column(String(16))
 
-    organization: Mapped[Organization] = relationship()
+    organization: Mapped[Organization | None] = relationship()
     invited_by: Mapped[User | None] = relationship()
 
     def is_open(self, now: datetime) -> bool:

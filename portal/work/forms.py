@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FileField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from portal.accounts.forms import _email_field
+from portal.accounts.forms import email_field
 from portal.forms import stripped
 from portal.work.sessions import DESCRIPTION_LENGTH
 
@@ -84,4 +84,4 @@ class SessionForm(FlaskForm):
 
 
 class RecipientForm(FlaskForm):
-    email = _email_field(_l("E-mail address"), _l("Give an e-mail address."))
+    email = email_field(_l("E-mail address"), _l("Give an e-mail address."))

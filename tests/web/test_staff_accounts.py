@@ -13,8 +13,8 @@ from portal.admin.staff import StaffError, set_role
 from portal.audit import Actor
 from portal.clock import now
 from portal.extensions import db
-from portal.models import AuditEntry, User
-from tests.web.conftest import visible_text
+from portal.models import AuditEntry, Invitation, User
+from tests.web.conftest import PASSWORD, link_in, visible_text
 
 
 @pytest.fixture
@@ -116,3 +116,81 @@ def test_only_admins_find_the_staff_accounts(app, path, desk, make_organization,
     assert (
         desk.submit("/staff/tickets", "/admin/staff/1/active", {"active": "0"}).status_code == 404
     )
+
+
+# --- invitations ----------------------------------------------------------------------------
+
+
+def invite(admin, email, role="staff"):
+    return admin.submit("/admin/staff", "/admin/staff/invitations", {"email": email, "role": role})
+
+
+def test_an_admin_invites_a_staff_member_who_makes_their_account_from_the_mailed_link(
+    app, admin, mails, form_client
+):
+    assert invite(admin, "New.Agent@Example.com", role="admin").status_code == 303
+    listing = visible_text(admin.client.get("/admin/staff").get_data(as_text=True))
+    assert "The invitation to new.agent@example.com is on its way." in listing
+    assert "new.agent@example.com" in listing
+    (mail,) = mails()
+    assert mail["To"].addresses[0].addr_spec == "new.agent@example.com"
+    assert "SOFTCOM" in mail["Subject"] and "Root" in mail["Subject"]
+    link = link_in(mail)
+    invitee = form_client(app.test_client())
+    shown = invitee.client.get(link + "?lang=en").get_data(as_text=True)
+    assert "Join the staff of SOFTCOM" in visible_text(shown)
+    joined = invitee.client.post(
+        link,
+        data={
+            "csrf_token": invitee.token(link),
+            "name": "New Agent",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+        },
+    )
+    assert joined.location == "/staff/tickets"
+    assert invitee.client.get("/admin/audit").status_code == 200, "an admin, as invited"
+    joined_as = user_of(app, "new.agent@example.com")
+    assert (joined_as.role, joined_as.organization_id, joined_as.org_role) == ("admin", None, None)
+    assert invitee.client.get(link).status_code == 400, "the link works once"
+    (entry,) = [e for e in audit(app) if e[0] == "staff.invited"]
+    assert entry[1] == "new.agent@example.com" and entry[3]["role"] == "admin"
+
+
+@pytest.mark.parametrize(
+    ("email", "status", "message"),
+    [
+        pytest.param("", 422, "Enter their e-mail address.", id="no address"),
+        pytest.param(
+            "agent-at-example", 422, "This is not an e-mail address", id="no address at all"
+        ),
+        pytest.param(
+            "root@example.com", 409, "already has an account", id="an address with an account"
+        ),
+    ],
+)
+def test_an_invitation_that_cannot_be_sent_says_why_beside_the_address(
+    app, admin, mails, email, status, message
+):
+    refused = invite(admin, email)
+    assert refused.status_code == status
+    assert message in visible_text(refused.get_data(as_text=True))
+    assert mails() == []
+
+
+def test_inviting_an_address_again_replaces_its_link(app, admin, mails):
+    invite(admin, "agent2@example.com")
+    invite(admin, "agent2@example.com", role="admin")
+    first, second = mails()
+    assert link_in(first) != link_in(second)
+    assert admin.client.get(link_in(first)).status_code == 400
+    with app.app_context():
+        (invitation,) = db.session.scalars(sa.select(Invitation))
+        assert invitation.staff_role == "admin"
+
+
+def test_only_admins_invite_staff(app, desk):
+    refused = desk.submit(
+        "/staff/tickets", "/admin/staff/invitations", {"email": "x@example.com", "role": "admin"}
+    )
+    assert refused.status_code == 404
