@@ -31,6 +31,13 @@ def reconcile() -> None:
     run_job_by_hand("billing.reconcile")
 
 
+@billing_cli.command("price-notices")
+@with_appcontext
+def price_notices() -> None:
+    """Tell clients whose renewal price the newest catalog version changes, once each."""
+    run_job_by_hand("billing.price-notices")
+
+
 @billing_cli.command("expire-invoices")
 @with_appcontext
 def expire_invoices() -> None:

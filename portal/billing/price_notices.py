@@ -56,9 +56,11 @@ def send_price_notices(
     catalog_of: Callable[[int], Catalog],
     mails_for: Callable[[PriceNotice], list],
     outbox,
+    batch: int = 500,
 ) -> list[PriceNotice]:
     """Mail each renewal whose price the newest version of catalog ``name`` changes, once;
-    commits. ``catalog_of(version)`` reads a published version."""
+    ``batch`` periods at a time, each batch committed once (a run that stops half-way keeps
+    what it committed). ``catalog_of(version)`` reads a published version."""
     newest = session.scalar(
         select(CatalogVersion)
         .where(CatalogVersion.name == name)
@@ -71,35 +73,49 @@ def send_price_notices(
     zone = ZoneInfo(new.timezone)
     today = now.astimezone(zone).date()
     changes_on = newest.effective_at.astimezone(zone).date()
-    for _attempt in range(3):
-        notices = _due(session, newest, old, new, today, changes_on)
-        try:
-            if notices:
-                session.execute(
-                    insert(PriceChangeNotice.__table__),
-                    [
-                        {"version_id": newest.id, "period_id": n.period_id, "sent_at": now}
-                        for n in notices
-                    ],
-                )
-                outbox.put_all(session, (m for n in notices for m in mails_for(n)), now)
-            session.commit()
-            return notices
-        except IntegrityError:
-            session.rollback()  # another run told some of them meanwhile: read again
-    raise RuntimeError(f"price notices of {name} v{newest.version} kept clashing with another run")
+    told: list[PriceNotice] = []
+    after_id = 0
+    while True:
+        for _attempt in range(3):
+            rows = _candidates(session, newest, today, changes_on, after_id, batch)
+            if not rows:
+                return told
+            notices = _priced(session, newest, rows, old, new, today, changes_on)
+            try:
+                if notices:
+                    session.execute(
+                        insert(PriceChangeNotice.__table__),
+                        [
+                            {"version_id": newest.id, "period_id": n.period_id, "sent_at": now}
+                            for n in notices
+                        ],
+                    )
+                    outbox.put_all(session, (m for n in notices for m in mails_for(n)), now)
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # another run told some of them meanwhile: read again
+                continue
+            told.extend(notices)
+            break
+        else:
+            raise RuntimeError(
+                f"price notices of {name} v{newest.version} kept clashing with another run"
+            )
+        after_id = rows[-1][0].id
 
 
-def _due(
+def _candidates(
     session: Session,
     version: CatalogVersion,
-    old: Catalog,
-    new: Catalog,
     today: date,
     changes_on: date,
-) -> list[PriceNotice]:
+    after_id: int,
+    limit: int,
+) -> list:
+    """The next ``limit`` running periods after ``after_id`` renewed on or after the change,
+    not renewed yet and not told of ``version``, with their orders' requests."""
     later = aliased(SubscriptionPeriod)
-    rows = session.execute(
+    return session.execute(
         select(SubscriptionPeriod, Order.request)
         .join(Order, Order.id == SubscriptionPeriod.order_id)
         .where(
@@ -121,9 +137,23 @@ def _due(
                 PriceChangeNotice.period_id == SubscriptionPeriod.id,
             )
             .exists(),
+            SubscriptionPeriod.id > after_id,
         )
         .order_by(SubscriptionPeriod.id)
+        .limit(limit)
     ).all()
+
+
+def _priced(
+    session: Session,
+    version: CatalogVersion,
+    rows: list,
+    old: Catalog,
+    new: Catalog,
+    today: date,
+    changes_on: date,
+) -> list[PriceNotice]:
+    """Of the candidate ``rows``, the renewals whose price differs, with who reads them."""
     priced = []
     for period, request in rows:
         params = json.loads(request).get("params") or {"plan": period.plan, "term": period.term}

@@ -39,6 +39,7 @@ PERIODIC = {
     "billing.remind",
     "billing.expire-invoices",
     "billing.reconcile",
+    "billing.price-notices",
     "tickets.sweep",
     "tickets.close-resolved",
     "work.month-end",

@@ -535,3 +535,66 @@ def test_every_draft_page_refuses_clients_and_staff_and_sends_strangers_to_sign_
     assert stranger.status_code in (302, 303, 400)
     with app.app_context():
         assert db.session.scalar(sa.select(CatalogDraft.source)).count("7m = 40740") == 1
+
+
+def test_notices_go_a_batch_at_a_time_and_a_second_run_tells_nobody_again(
+    app, admin, make_organization, form_client, make_user, mails
+):
+    from portal.billing import price_notices
+    from portal.billing.presentation import price_notice_mails
+    from portal.catalog import services
+
+    for name in ("Acme", "Globex", "Initech"):
+        org = make_organization(name, f"owner@{name.lower()}.example")
+        client_with_a_period(
+            app,
+            org,
+            form_client,
+            lambda *a, **k: make_user(f"desk-{name}@example.com", role="staff"),
+        )
+    started(admin)
+    save_cell(admin, CELL, "44000", "40740")
+    with app.app_context():
+        services.publish(
+            db.session,
+            db.session.scalar(sa.select(CatalogDraft.source)),
+            "test",
+            FIXED_NOW,
+        )
+
+        def run():
+            return price_notices.send_price_notices(
+                db.session,
+                "kbs",
+                FIXED_NOW,
+                lambda version: services.catalog_version(db.session, "kbs", version),
+                price_notice_mails(),
+                app.extensions["outbox"],
+                batch=1,
+            )
+
+        told = run()
+        assert sorted(n.organization for n in told) == ["Acme", "Globex", "Initech"]
+        assert {(n.old_total, n.new_total) for n in told} == {
+            (Decimal("40740.00"), Decimal("44000.00"))
+        }
+        assert run() == []
+    assert len(price_mails(mails)) == 3
+
+
+def test_the_notices_run_by_hand_from_the_command_line(
+    app, admin, acme, form_client, make_user, mails
+):
+    client_with_a_period(app, acme, form_client, make_user)
+    started(admin)
+    save_cell(admin, CELL, "44000", "40740")
+    with app.app_context():
+        from portal.catalog import services
+
+        services.publish(
+            db.session, db.session.scalar(sa.select(CatalogDraft.source)), "cli", FIXED_NOW
+        )
+    result = app.test_cli_runner().invoke(args=["billing", "price-notices"])
+    assert result.exit_code == 0, result.output
+    assert "1 notice(s) written to the outbox" in result.output
+    assert len(price_mails(mails)) == 1
