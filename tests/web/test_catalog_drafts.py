@@ -550,7 +550,7 @@ def test_notices_go_a_batch_at_a_time_and_a_second_run_tells_nobody_again(
             app,
             org,
             form_client,
-            lambda *a, **k: make_user(f"desk-{name}@example.com", role="staff"),
+            lambda *_a, name=name, **_k: make_user(f"desk-{name}@example.com", role="staff"),
         )
     started(admin)
     save_cell(admin, CELL, "44000", "40740")
