@@ -6,6 +6,7 @@ publishing it now or from a day. Thin views over :mod:`portal.catalog.drafts`.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from portal.clock import now, today_in
 from portal.extensions import db
 from portal.formatting import day, gregorian_date_text, moment
 from portal.headers import private
+from portal.i18n import LANGUAGE_NAMES, LOCALES
 from portal.plans import CatalogError, Term, editing
 
 MAX_UPLOAD = 512 * 1024
@@ -60,6 +62,9 @@ EDIT_ERRORS = {
     "unknown_section": _l("There is no such section."),
     "not_a_table": _l("This place of the catalog holds a value, not a table."),
     "bad_step": _l("Round to a positive amount, such as 10 or 0.01."),
+    "plan_exists": _l("The catalog has a plan %(plan)s already."),
+    "unknown_plan": _l("Choose the plan to copy."),
+    "plans_changed": _l("The plans changed meanwhile: look at them again."),
 }
 
 
@@ -189,6 +194,10 @@ def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
         "errors": errors or {},
         "tomorrow": today_in(catalog.timezone) + timedelta(days=1),
         "scheduled": services.scheduled_versions(db.session, draft.name, now()),
+        "name_locales": _name_locales(catalog),
+        "plan_order": ",".join(editing.plan_codes(data)),
+        "plan_data": data.get("plans", {}),
+        "locale_names": dict(LANGUAGE_NAMES),
     }
 
 
@@ -310,6 +319,118 @@ def _stale_text(error: drafts.DraftError, stale: drafts.Stale) -> str:
         when=moment(error.params["at"], locale_code(), published_catalog().timezone),
         yours=stale.yours_was or _("nothing"),
     )
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+_PLAN_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+def _name_locales(catalog) -> tuple[str, ...]:
+    """The languages plans are named in here: English, the catalog's, and any a plan uses."""
+    used = {"en", catalog.locale}
+    for plan in catalog.plans.values():
+        used.update(plan.name)
+    return tuple(code for code in LOCALES if code in used)
+
+
+def _typed_name(form, locales) -> dict[str, str]:
+    return {
+        code: form.get(f"name.{code}", "").strip()
+        for code in locales
+        if form.get(f"name.{code}", "").strip()
+    }
+
+
+@bp.post("/admin/catalog/draft/plans/<code>")
+@admin_required
+def save_plan(code: str):
+    """A plan's names and whether it is still offered to new clients (archived or not)."""
+    draft = _draft_or_404()
+    catalog = drafts.draft_catalog(db.session, draft)
+    if code not in catalog.plans:
+        abort(404)
+    names = _typed_name(request.form, _name_locales(catalog))
+    if not names:
+        return _plan_refused(draft, code, _("Give the plan a name in at least one language."))
+    archived = True if request.form.get("archived") == "1" else None
+    values = {
+        f"plans.{code}.name": (request.form.get("was_name", ""), names),
+        f"plans.{code}.archived": (request.form.get("was_archived", ""), archived),
+    }
+    data = editing.read(draft.source)
+    values = {
+        path: (was, new)
+        for path, (was, new) in values.items()
+        if editing.shown(new) != editing.shown(editing.value_at(data, path))
+    }
+    if not values:
+        flash(_("Nothing changed."))
+        return redirect(url_for("admin.draft") + f"#plan-{code}", 303)
+    try:
+        drafts.save_values(db.session, draft.name, values, _actor(), now())
+    except drafts.DraftError as error:
+        return _plan_refused(draft, code, _error_text(error), 409 if error.code == "stale" else 422)
+    flash(_("The plan is saved in the draft."))
+    return redirect(url_for("admin.draft") + f"#plan-{code}", 303)
+
+
+def _plan_refused(draft, code: str, message: str, status: int = 422):
+    page = _draft_page(draft, errors={f"plan.{code}": message})
+    return private(render_template("admin/draft.html", **page), status)
+
+
+@bp.post("/admin/catalog/draft/plans/<code>/move")
+@admin_required
+def move_plan(code: str):
+    """A plan one place earlier or later in the comparison."""
+    draft = _draft_or_404()
+    order = list(editing.plan_codes(editing.read(draft.source)))
+    if code not in order:
+        abort(404)
+    was = [c for c in request.form.get("was", "").split(",") if c]
+    at = order.index(code)
+    to = at - 1 if request.form.get("direction") == "up" else at + 1
+    if not 0 <= to < len(order):
+        return redirect(url_for("admin.draft") + "#plans", 303)
+    order[at], order[to] = order[to], order[at]
+    try:
+        drafts.reorder_plans(db.session, draft.name, order, was, _actor(), now())
+    except drafts.DraftError as error:
+        return _plan_refused(draft, code, _error_text(error), 409 if error.code == "stale" else 422)
+    return redirect(url_for("admin.draft") + f"#plan-{code}", 303)
+
+
+@bp.post("/admin/catalog/draft/plans")
+@admin_required
+def add_plan():
+    """A new plan, a copy of another to edit: its prices, features and service levels."""
+    draft = _draft_or_404()
+    catalog = drafts.draft_catalog(db.session, draft)
+    code = request.form.get("code", "").strip()
+    source = request.form.get("source", "")
+    names = _typed_name(request.form, _name_locales(catalog))
+    errors = {}
+    if not _PLAN_CODE.fullmatch(code):
+        errors["new.code"] = _(
+            "A code is lower-case Latin letters, digits and dashes, such as optima-plus."
+        )
+    elif code in catalog.plans:
+        errors["new.code"] = str(EDIT_ERRORS["plan_exists"]) % {"plan": code}
+    if source not in catalog.plans:
+        errors["new.source"] = str(EDIT_ERRORS["unknown_plan"])
+    if not names:
+        errors["new.name"] = _("Give the plan a name in at least one language.")
+    if not errors:
+        try:
+            drafts.add_plan(db.session, draft.name, source, code, names, _actor(), now())
+        except drafts.DraftError as error:
+            errors["new.code"] = _error_text(error)
+        else:
+            flash(_("Plan %(code)s is added to the draft: set its prices below.", code=code))
+            return redirect(url_for("admin.draft") + f"#plan-{code}", 303)
+    page = _draft_page(draft, errors=errors, typed={"new": request.form})
+    return private(render_template("admin/draft.html", **page), 422)
 
 
 # --- the bulk change ------------------------------------------------------------------------

@@ -214,6 +214,7 @@ def _plan_document(plan: Plan, catalog: Catalog) -> dict:
         "name": text(plan.name, catalog),
         "description": text(plan.description, catalog),
         "pricing": plan.pricing,
+        "archived": plan.archived,
         "calendar": plan.calendar,
         "default_term": plan.default_term.code if plan.default_term else None,
         "terms": [

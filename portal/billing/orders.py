@@ -205,7 +205,16 @@ def price_order(
     asked = parse_quote_request(catalog, asked_params, today)
     if declared_end is not None and "start" not in asked_params and asked.term is not None:
         asked = replace(asked, start=renewal_start(declared_end, asked.term, today))
-    if isinstance(asked, ServiceQuoteRequest) or not is_orderable(catalog, asked.plan):
+    renewing = previous.plan if previous is not None else None
+    plan = catalog.plans.get(getattr(asked, "plan", None) or "")
+    if plan is not None and plan.archived and renewing != plan.code:
+        raise PlanError(
+            "plan_archived",
+            "Plan {value} is no longer offered to new clients",
+            "plan",
+            value=plan.code,
+        )
+    if isinstance(asked, ServiceQuoteRequest) or not is_orderable(catalog, asked.plan, renewing):
         raise PlanError(
             "not_orderable", "Plan {value} is not ordered online", "plan", value=params.get("plan")
         )

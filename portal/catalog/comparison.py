@@ -170,7 +170,7 @@ def term_options(
     first = max(today, earliest or today)
     options: dict[Term, bool] = {}
     # A plan priced on request has no price a term would change: it offers no choice.
-    for plan in (p for p in catalog.plans.values() if p.pricing != "on-request"):
+    for plan in (p for p in catalog.offered.values() if p.pricing != "on-request"):
         for term, offer in plan.terms.items():
             if term.kind == "budget":
                 # The year a period can start in, and the next.
@@ -208,7 +208,7 @@ def _earliest_start(current: Period | None, declared_end: date | None, today: da
 
 def default_term(catalog: Catalog) -> Term | None:
     """The term the comparison starts on; none where no plan has a price a term changes."""
-    for plan in catalog.plans.values():
+    for plan in catalog.offered.values():
         if plan.pricing == "on-request":
             continue
         if plan.default_term is not None:
@@ -327,7 +327,7 @@ def read_choice(
 def compare(catalog: Catalog, choice: Choice, today: date, shown: str | None = None) -> Comparison:
     """All plans as columns priced for ``choice``, their features grouped, their SLA targets;
     ``shown`` is the plan a phone shows first (see :func:`shown_plan`)."""
-    plans = tuple(catalog.plans.values())
+    plans = compared_plans(catalog, choice)
     columns = tuple(price_column(catalog, plan, choice, today) for plan in plans)
     groups: dict[str, list[FeatureRow]] = {}
     for feature in catalog.features:
@@ -353,19 +353,28 @@ def compare(catalog: Catalog, choice: Choice, today: date, shown: str | None = N
         groups=tuple((group, tuple(rows)) for group, rows in groups.items()),
         sla=sla,
         shown_plan=shown_plan(catalog, choice, shown),
-        shown_asked=shown in catalog.plans,
+        shown_asked=shown in {plan.code for plan in plans},
         earliest_start=max(today, choice.earliest_start(today) or today),
     )
 
 
+def compared_plans(catalog: Catalog, choice: Choice) -> tuple[Plan, ...]:
+    """The plans side by side: those offered, and an archived one the client is on (which
+    they may still renew), in the catalog's order."""
+    current = choice.current.plan if choice.current is not None else None
+    return tuple(
+        plan for code, plan in catalog.plans.items() if not plan.archived or code == current
+    )
+
+
 def shown_plan(catalog: Catalog, choice: Choice, asked: str | None) -> str:
-    """The plan shown on a phone: ``asked`` if the catalog has it, else the client's current
-    plan, else the middle of the catalog's plans."""
-    if asked in catalog.plans:
+    """The plan shown on a phone: ``asked`` if the comparison has it, else the client's
+    current plan, else the middle of the plans compared."""
+    codes = [plan.code for plan in compared_plans(catalog, choice)]
+    if asked in codes:
         return asked
-    if choice.current is not None and choice.current.plan in catalog.plans:
+    if choice.current is not None and choice.current.plan in codes:
         return choice.current.plan
-    codes = list(catalog.plans)
     return codes[(len(codes) - 1) // 2]
 
 
@@ -413,12 +422,12 @@ def price_column(catalog: Catalog, plan: Plan, choice: Choice, today: date) -> P
 
 def _billing_codes(catalog: Catalog) -> tuple[str, ...]:
     codes: list[str] = []
-    for plan in catalog.plans.values():
+    for plan in catalog.offered.values():
         codes.extend(code for code in plan.billing if code not in codes)
     return tuple(codes)
 
 
 def _priced_units(catalog: Catalog) -> tuple[str, ...]:
     """Units some plan is priced by, in the catalog's order."""
-    priced = {unit for plan in catalog.plans.values() for unit in plan.unit_prices}
+    priced = {unit for plan in catalog.offered.values() for unit in plan.unit_prices}
     return tuple(unit for unit in catalog.units if unit in priced)

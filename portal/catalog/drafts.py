@@ -15,7 +15,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -114,11 +114,12 @@ def changes(session: Session, draft: CatalogDraft) -> list[editing.Change]:
 def save_values(
     session: Session,
     name: str,
-    values: Mapping[str, tuple[str, Decimal | None]],
+    values: Mapping[str, tuple[str, Any]],
     actor: Actor,
     now: datetime,
 ) -> CatalogDraft:
-    """Set each dotted path of ``values`` to its number (None: remove it), if each is still
+    """Set each dotted path of ``values`` to its value (a number, a text, true, a table of
+    texts; None: remove it), if each is still
     what the admin saw (the ``str`` of the pair, as :func:`editing.shown` shows it);
     commits. Raises :class:`DraftError` ``stale`` (nothing saved), ``invalid`` (with the
     catalog file's located message) or ``edit``."""
@@ -140,6 +141,52 @@ def save_values(
     before = {path: editing.value_at(data, path) for path in values}
     after = {path: new for path, (_, new) in values.items()}
     return _save(session, draft, source, actor, now, "catalog.draft_edited", before, after)
+
+
+def reorder_plans(
+    session: Session, name: str, order: list[str], was: list[str], actor: Actor, now: datetime
+) -> CatalogDraft:
+    """Put the draft's plans in ``order``, if they are still in the order ``was`` the admin
+    saw; commits."""
+    draft = _locked(session, name)
+    current = list(editing.plan_codes(editing.read(draft.source)))
+    if current != was:
+        session.rollback()
+        raise DraftError(
+            "stale",
+            stale=[Stale("plans", ", ".join(was), ", ".join(current))],
+            by=draft.updated_by,
+            at=draft.updated_at,
+        )
+    try:
+        source = editing.reorder_plans(draft.source, order)
+    except editing.EditError as error:
+        session.rollback()
+        raise DraftError("edit", error=error) from None
+    before, after = {"plans": current}, {"plans": order}
+    return _save(session, draft, source, actor, now, "catalog.draft_edited", before, after)
+
+
+def add_plan(
+    session: Session,
+    name: str,
+    source_plan: str,
+    code: str,
+    plan_name: Mapping[str, str],
+    actor: Actor,
+    now: datetime,
+) -> CatalogDraft:
+    """Add plan ``code`` named ``plan_name`` to the draft, a copy of ``source_plan`` to edit;
+    commits. Refused (``edit``) for a code the draft has, (``invalid``) for one that is no
+    code."""
+    draft = _locked(session, name)
+    try:
+        source = editing.copy_plan(draft.source, source_plan, code, plan_name)
+    except editing.EditError as error:
+        session.rollback()
+        raise DraftError("edit", error=error) from None
+    after = {f"plans.{code}": {"copy_of": source_plan, "name": dict(plan_name)}}
+    return _save(session, draft, source, actor, now, "catalog.draft_edited", {}, after)
 
 
 def replace_section(
@@ -258,7 +305,7 @@ def _save(
 ) -> CatalogDraft:
     """Validate ``source`` as the draft's catalog and keep it, audited; a text that changes
     no value saves nothing."""
-    unchanged = _readable(source) and editing.read(source) == editing.read(draft.source)
+    unchanged = _readable(source) and not editing.diff(draft.source, source)
     if unchanged and action != "catalog.draft_imported":
         session.rollback()
         return draft

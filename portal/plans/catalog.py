@@ -345,6 +345,9 @@ class Plan:
     # A plan priced on request: the counts a quote request asks for, each with its
     # question ("Number of cash registers"); the eligibility unit always among them.
     quote_questions: Mapping[str, LocalizedText] = field(default_factory=dict)
+    # No longer offered to new clients: left out of the comparison and of new orders and
+    # upgrades; a client on it still renews it, and what was sold of it reads as before.
+    archived: bool = False
 
     @property
     def takes_term(self) -> bool:
@@ -495,6 +498,11 @@ class Catalog:
     def with_version(self, version: int, checksum: str | None = None) -> Catalog:
         """This catalog as published version ``version`` of a source with ``checksum``."""
         return replace(self, version=version, checksum=checksum)
+
+    @property
+    def offered(self) -> Mapping[str, Plan]:
+        """The plans offered to new clients, in the catalog's order (the archived left out)."""
+        return {code: plan for code, plan in self.plans.items() if not plan.archived}
 
     @property
     def brand(self) -> LocalizedText:

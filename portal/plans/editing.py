@@ -10,6 +10,7 @@ validation, with the same located messages, as a catalog file.
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -114,7 +115,15 @@ def diff(before_text: str, after_text: str) -> list[Change]:
         if path not in before or not _same(before[path], value)
     ]
     changes.extend(Change(path, value, None) for path, value in before.items() if path not in after)
+    old_order, new_order = _order(before_text), _order(after_text)
+    kept = [code for code in new_order if code in old_order]
+    if kept != [code for code in old_order if code in new_order]:
+        changes.insert(0, Change("plans", ", ".join(old_order), ", ".join(new_order)))
     return changes
+
+
+def _order(text: str) -> list[str]:
+    return list(plan_codes(read(text)))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -222,9 +231,10 @@ def _toml_number(number: Decimal) -> int | float:
 # --- editing ----------------------------------------------------------------------------
 
 
-def set_values(text: str, values: Mapping[str, Decimal | None]) -> str:
-    """``text`` with each dotted path set to its number (None removes it), the rest of the
-    text as it was; missing tables on the way are made."""
+def set_values(text: str, values: Mapping[str, Any]) -> str:
+    """``text`` with each dotted path set to its value (a number, a text, true or false, a
+    table of texts by locale; None removes it), the rest of the text as it was; missing
+    tables on the way are made."""
     document = _document(text)
     for path, number in values.items():
         *parents, key = path.split(".")
@@ -242,7 +252,57 @@ def set_values(text: str, values: Mapping[str, Decimal | None]) -> str:
                 if key in node:
                     del node[key]
             else:
-                node[key] = _toml_number(number)
+                node[key] = _toml_value(number)
+    return tomlkit.dumps(document)
+
+
+def _toml_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _toml_number(value)
+    if isinstance(value, Mapping):
+        table = tomlkit.inline_table()
+        table.update({key: _toml_value(item) for key, item in value.items()})
+        return table
+    return value
+
+
+# --- plans ------------------------------------------------------------------------------
+
+
+def plan_codes(data: Mapping) -> tuple[str, ...]:
+    """The catalog's plans in its order."""
+    plans = data.get("plans", {})
+    return tuple(plans) if isinstance(plans, Mapping) else ()
+
+
+def reorder_plans(text: str, order: Iterable[str]) -> str:
+    """``text`` with its plans in ``order`` (every plan, each once), each as it was."""
+    document = _document(text)
+    plans = document.get("plans")
+    order = list(order)
+    if not isinstance(plans, Mapping) or sorted(order) != sorted(plans):
+        raise EditError("plans_changed")
+    tables = {code: plans[code] for code in order}
+    for code in list(plans):
+        del plans[code]
+    for code in order:
+        plans[code] = tables[code]
+    return tomlkit.dumps(document)
+
+
+def copy_plan(text: str, source: str, code: str, name: Mapping[str, str]) -> str:
+    """``text`` with a new plan ``code`` named ``name`` (texts by locale), a copy of plan
+    ``source`` (its prices, features and service levels), after the others."""
+    document = _document(text)
+    plans = document.get("plans")
+    if not isinstance(plans, Mapping) or source not in plans:
+        raise EditError("unknown_plan", path=f"plans.{source}")
+    if code in plans:
+        raise EditError("plan_exists", path=f"plans.{code}", plan=code)
+    plan = copy.deepcopy(plans[source])
+    plan["name"] = _toml_value(dict(name))
+    plan.pop("archived", None)
+    plans[code] = plan
     return tomlkit.dumps(document)
 
 

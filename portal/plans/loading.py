@@ -404,6 +404,8 @@ class _CatalogReader:
         }
         if not plans:
             raise root.error("plans", "a catalog needs at least one plan")
+        if all(plan.archived for plan in plans.values()):
+            raise root.error("plans", "a catalog needs at least one plan that is not archived")
         services = {
             code: self.service(code, node)
             for code, node in root.children("services", required=False).items()
@@ -898,6 +900,7 @@ class _CatalogReader:
             eligibility=eligibility,
             default_term=default_term,
             quote_questions=quote_questions,
+            archived=node.boolean("archived", False),
         )
 
     def quote_questions(

@@ -65,10 +65,16 @@ class Period:
         return self.end + timedelta(days=1)
 
 
-def is_orderable(catalog: Catalog, plan_code: str) -> bool:
-    """Whether a client can order ``plan_code`` online for a term and pay in advance."""
+def is_orderable(catalog: Catalog, plan_code: str, renewing: str | None = None) -> bool:
+    """Whether a client can order ``plan_code`` online for a term and pay in advance; an
+    archived plan only as the renewal of a period of it (``renewing``: that period's plan)."""
     plan = catalog.plans.get(plan_code)
-    return plan is not None and plan.pricing in ORDERABLE_PRICING and bool(plan.terms)
+    return (
+        plan is not None
+        and plan.pricing in ORDERABLE_PRICING
+        and bool(plan.terms)
+        and (not plan.archived or renewing == plan_code)
+    )
 
 
 def check_start(start: date, today: date) -> None:

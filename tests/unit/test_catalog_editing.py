@@ -128,3 +128,49 @@ def test_the_price_grids_of_a_catalog_are_its_plans_number_tables():
 def test_an_edited_text_is_validated_as_a_catalog_file():
     edited = editing.set_values(KBS, {"plans.optima.terms.7m": Decimal("44000")})
     assert parse_catalog(edited).plans["optima"].terms
+
+
+def test_plans_put_in_another_order_keep_every_value_and_the_change_is_the_order():
+    moved = editing.reorder_plans(KBS, ["premium", "prof", "optima"])
+    assert editing.plan_codes(editing.read(moved)) == ("premium", "prof", "optima")
+    assert editing.diff(KBS, moved) == [
+        editing.Change("plans", "prof, optima, premium", "premium, prof, optima")
+    ]
+    with pytest.raises(editing.EditError):
+        editing.reorder_plans(KBS, ["premium", "prof"])
+
+
+def test_a_plan_copied_from_another_has_its_prices_and_a_name_of_its_own():
+    copied = parse_catalog(editing.copy_plan(KBS, "optima", "optima-plus", {"en": "OPTIMA+"}))
+    assert copied.plans["optima-plus"].terms == copied.plans["optima"].terms
+    assert copied.plans["optima-plus"].name == {"en": "OPTIMA+"}
+    with pytest.raises(editing.EditError) as refused:
+        editing.copy_plan(KBS, "optima", "prof", {"en": "x"})
+    assert refused.value.code == "plan_exists"
+
+
+@pytest.mark.parametrize(
+    ("plan", "renewing", "orderable"),
+    [
+        pytest.param("optima", None, False, id="an archived plan is not ordered anew"),
+        pytest.param("optima", "prof", False, id="nor by a client of another plan"),
+        pytest.param("optima", "optima", True, id="its own client renews it"),
+        pytest.param("premium", None, True, id="a plan still offered is ordered"),
+    ],
+)
+def test_an_archived_plan_is_ordered_only_as_its_own_renewal(plan, renewing, orderable):
+    from portal.plans.subscriptions import is_orderable
+
+    catalog = parse_catalog(editing.set_values(KBS, {"plans.optima.archived": True}))
+    assert list(catalog.offered) == ["prof", "premium"]
+    assert is_orderable(catalog, plan, renewing) is orderable
+
+
+def test_a_catalog_of_archived_plans_only_is_refused():
+    from portal.plans import CatalogError
+
+    text = editing.set_values(
+        KBS, {f"plans.{code}.archived": True for code in ("prof", "optima", "premium")}
+    )
+    with pytest.raises(CatalogError, match="at least one plan that is not archived"):
+        parse_catalog(text)

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +21,7 @@ from portal.extensions import db
 from portal.models import AuditEntry, CatalogDraft, CatalogVersion, Order, SubscriptionPeriod
 from portal.plans.loading import CATALOG_DIR
 from tests.conftest import FIXED_NOW
-from tests.web.conftest import Page
+from tests.web.conftest import PASSWORD, Page
 from tests.web.conftest import visible_text as page_text
 
 CELL = "plans.optima.terms.7m"
@@ -598,3 +599,174 @@ def test_the_notices_run_by_hand_from_the_command_line(
     assert result.exit_code == 0, result.output
     assert "1 notice(s) written to the outbox" in result.output
     assert len(price_mails(mails)) == 1
+
+
+# --- plans: renamed, archived, moved, added ------------------------------------------------------
+
+
+def save_plan(admin, code, was_name, was_archived="", archived=False, **names):
+    data = {
+        "was_name": was_name,
+        "was_archived": was_archived,
+        **{f"name.{k}": v for k, v in names.items()},
+    }
+    if archived:
+        data["archived"] = "1"
+    return admin.submit("/admin/catalog/draft", f"/admin/catalog/draft/plans/{code}", data)
+
+
+def shown_was(admin, code):
+    html = admin.client.get("/admin/catalog/draft").get_data(as_text=True)
+    form = re.search(rf'action="/admin/catalog/draft/plans/{code}"(.*?)</form>', html, re.S).group(
+        1
+    )
+    return {
+        name: unescape(value)
+        for name, value in re.findall(r'name="(was_\w+)" value="([^"]*)"', form)
+    }
+
+
+def test_a_plan_renamed_in_the_draft_reads_so_in_the_changes(app, admin):
+    started(admin)
+    was = shown_was(admin, "optima")
+    assert (
+        save_plan(admin, "optima", was["was_name"], en="OPTIMA 2027", uk="ОПТИМА 2027").status_code
+        == 303
+    )
+    changes = visible_text(admin.client.get("/admin/catalog/draft/changes").get_data(as_text=True))
+    assert "plans.optima.name.en OPTIMA OPTIMA 2027" in changes
+    assert "plans.optima.name.uk ОПТИМА ОПТИМА 2027" in changes
+
+
+def test_an_archived_plan_leaves_the_comparison_and_new_orders_but_its_clients_renew_it(
+    app, admin, acme, form_client, make_user
+):
+    client = client_with_a_period(app, acme, form_client, make_user)  # on OPTIMA
+    started(admin)
+    was = shown_was(admin, "optima")
+    assert (
+        save_plan(
+            admin, "optima", was["was_name"], archived=True, en="OPTIMA", uk="ОПТИМА"
+        ).status_code
+        == 303
+    )
+    assert publish(admin).status_code == 303
+    public = app.test_client().get("/plans?term=7m&lang=en").get_data(as_text=True)
+    assert 'data-plan="optima"' not in public and 'data-plan="premium"' in public
+    assert app.test_client().get("/api/v1/catalog").json["plans"][1]["archived"] is True
+    newcomer = make_organization_client(app, form_client)
+    refused = newcomer.client.get("/orders/new?plan=optima&term=7m&lang=en")
+    assert refused.status_code == 400
+    assert "no longer offered to new clients" in visible_text(refused.get_data(as_text=True))
+    renewal = client.client.get("/orders/new?plan=optima&term=7m&lang=en")
+    assert renewal.status_code == 200, "its client renews it"
+    mine = client.client.get("/plans?term=7m&lang=en").get_data(as_text=True)
+    assert 'data-plan="optima"' in mine, "and sees it beside the others"
+
+
+def make_organization_client(app, form_client):
+    from portal.accounts import services as accounts
+    from portal.clock import now
+
+    with app.app_context():
+        registration = accounts.Registration(
+            organization=accounts.OrganizationProfile(
+                name="Newcomer",
+                language="en",
+                timezone="Europe/Kyiv",
+                tax_number="38123456",
+                address="1 Khreshchatyk St, Kyiv",
+            ),
+            name="New Owner",
+            email="new@newcomer.example",
+            password=PASSWORD,
+        )
+        owner = accounts.register(db.session, registration, now())
+        accounts.confirm_email(db.session, owner, now())
+    browser = form_client(app.test_client())
+    browser.sign_in("new@newcomer.example")
+    return browser
+
+
+def test_a_plan_moved_earlier_is_shown_earlier_and_a_stale_move_is_refused(
+    app, admin, second_admin
+):
+    started(admin)
+    html = admin.client.get("/admin/catalog/draft").get_data(as_text=True)
+    order = re.search(r'name="was" value="([^"]+)"', html).group(1)
+    assert order == "prof,optima,premium"
+    moved = admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/plans/premium/move",
+        {"was": order, "direction": "up"},
+    )
+    assert moved.status_code == 303
+    with app.app_context():
+        from portal.plans import editing
+
+        source = db.session.scalar(sa.select(CatalogDraft.source))
+        assert editing.plan_codes(editing.read(source)) == ("prof", "premium", "optima")
+    refused = second_admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/plans/prof/move",
+        {"was": order, "direction": "down"},
+    )
+    assert refused.status_code == 409
+    changes = visible_text(admin.client.get("/admin/catalog/draft/changes").get_data(as_text=True))
+    assert "plans prof, optima, premium prof, premium, optima" in changes
+
+
+def test_a_plan_added_as_a_copy_of_another_is_priced_like_it_until_changed(app, admin):
+    started(admin)
+    added = admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/plans",
+        {"source": "optima", "code": "optima-plus", "name.en": "OPTIMA+", "name.uk": "ОПТИМА+"},
+    )
+    assert added.status_code == 303
+    assert draft_value(app, "plans.optima-plus.terms.7m") == "40740"
+    assert save_cell(admin, "plans.optima-plus.terms.7m", "42000", "40740").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        pytest.param(
+            {"code": "Optima Plus"},
+            "lower-case Latin letters",
+            id="a code with capitals and a space",
+        ),
+        pytest.param({"code": "optima"}, "has a plan optima already", id="a code the catalog has"),
+        pytest.param(
+            {"name.en": "", "name.uk": ""}, "a name in at least one language", id="no name"
+        ),
+    ],
+)
+def test_a_plan_that_cannot_be_added_says_why(app, admin, fields, message):
+    started(admin)
+    data = {
+        "source": "optima",
+        "code": "optima-plus",
+        "name.en": "OPTIMA+",
+        "name.uk": "ОПТИМА+",
+        **fields,
+    }
+    refused = admin.submit("/admin/catalog/draft", "/admin/catalog/draft/plans", data)
+    assert refused.status_code == 422
+    assert message in visible_text(refused.get_data(as_text=True))
+
+
+def test_archiving_every_plan_is_refused_with_the_catalog_files_reason(app, admin):
+    started(admin)
+    for code in ("prof", "optima"):
+        was = shown_was(admin, code)
+        assert (
+            save_plan(admin, code, was["was_name"], archived=True, en=code.upper()).status_code
+            == 303
+        )
+    was = shown_was(admin, "premium")
+    refused = save_plan(
+        admin, "premium", was["was_name"], archived=True, en="PREMIUM", uk="ПРЕМІУМ"
+    )
+    assert refused.status_code == 422
+    assert "at least one plan that is not archived" in visible_text(refused.get_data(as_text=True))
