@@ -35,6 +35,8 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_by", sa.String(length=320), nullable=False),
+        sa.Column("logo_name", sa.String(length=255), nullable=True),
+        sa.Column("logo", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(["created_by_id"], ["users.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),

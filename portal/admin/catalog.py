@@ -622,6 +622,53 @@ def import_draft():
     return redirect(url_for("admin.draft_changes"), 303)
 
 
+# --- the provider's logo ----------------------------------------------------------------------
+
+LOGO_UPLOAD_MAX = 256 * 1024
+
+
+@bp.post("/admin/catalog/draft/logo")
+@admin_required
+def upload_logo():
+    """An SVG or PNG uploaded as the provider's logo in the draft."""
+    draft = _draft_or_404()
+    upload = request.files.get("logo")
+    if upload is None or not upload.filename:
+        flash(_("Choose an SVG or PNG file for the logo."), "error")
+        return redirect(url_for("admin.draft") + "#logo", 303)
+    content = upload.stream.read(LOGO_UPLOAD_MAX + 1)
+    if len(content) > LOGO_UPLOAD_MAX:
+        flash(_("A logo is at most 256 KB."), "error")
+        return redirect(url_for("admin.draft") + "#logo", 303)
+    try:
+        drafts.set_logo(db.session, draft.name, upload.filename, content, _actor(), now())
+    except drafts.DraftError as error:
+        message = (
+            _("A logo is an SVG or PNG file.") if error.code == "logo_type" else _error_text(error)
+        )
+        flash(message, "error")
+        return redirect(url_for("admin.draft") + "#logo", 303)
+    flash(_("The logo is in the draft: preview the public page to see it in place."))
+    return redirect(url_for("admin.draft") + "#logo", 303)
+
+
+@bp.get("/admin/catalog/draft/logo")
+@admin_required
+def draft_logo():
+    """The draft's logo, as the public pages would serve it (an SVG runs no script)."""
+    draft = _draft_or_404()
+    catalog = drafts.draft_catalog(db.session, draft)
+    logo = catalog.provider.logo if catalog.provider else None
+    if logo is None:
+        abort(404)
+    response = private(logo.content)
+    response.headers["Content-Type"] = logo.media_type
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
+    return response
+
+
 # --- publishing -----------------------------------------------------------------------------
 
 

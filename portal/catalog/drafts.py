@@ -11,6 +11,7 @@ and committed in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,20 +90,70 @@ def start_draft(session: Session, name: str, actor: Actor, now: datetime) -> Cat
     return draft
 
 
-def draft_catalog(session: Session, draft: CatalogDraft, source: str | None = None) -> Catalog:
-    """The draft (or ``source`` in its place) as a catalog, with its version's logo; raises
-    :class:`CatalogError` for a text that is not a valid catalog."""
+def draft_catalog(
+    session: Session,
+    draft: CatalogDraft,
+    source: str | None = None,
+    logo: tuple[str, bytes] | None = None,
+) -> Catalog:
+    """The draft (or ``source`` in its place) as a catalog, with its logo (``logo``, the
+    draft's, else its version's); raises :class:`CatalogError` for a text that is not a
+    valid catalog."""
     return parse_catalog(
         draft.source if source is None else source,
         source=f"{draft.name} draft",
-        files=_files(session, draft.name),
+        files=_files(session, draft, logo),
     )
 
 
-def _files(session: Session, name: str) -> Mapping[str, bytes]:
-    newest = services.newest_version(session, name)
+def _files(
+    session: Session, draft: CatalogDraft, logo: tuple[str, bytes] | None = None
+) -> ChainMap:
+    """The files the draft's text may name: its own logo, then the newest version's, then
+    the bundled catalogs'."""
+    own = dict([logo]) if logo else {}
+    if draft.logo_name and draft.logo:
+        own.setdefault(draft.logo_name, draft.logo)
+    newest = services.newest_version(session, draft.name)
     known = {newest.logo_name: newest.logo} if newest and newest.logo_name and newest.logo else {}
-    return ChainMap(known, BUNDLED_FILES)
+    return ChainMap(own, known, BUNDLED_FILES)
+
+
+LOGO_NAMES = {".svg": "logo.svg", ".png": "logo.png"}
+
+
+def set_logo(
+    session: Session, name: str, filename: str, content: bytes, actor: Actor, now: datetime
+) -> CatalogDraft:
+    """Make an uploaded image the draft's logo (``provider.logo``), checked as a catalog
+    file's logo is (an SVG or PNG, at most 256 KB, what its name says); commits."""
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in LOGO_NAMES:
+        raise DraftError("logo_type")
+    logo_name = LOGO_NAMES[suffix]
+    draft = _locked(session, name)
+    before = editing.value_at(editing.read(draft.source), "provider.logo")
+    source = editing.set_values(draft.source, {"provider.logo": logo_name})
+    try:
+        catalog = draft_catalog(session, draft, source, logo=(logo_name, content))
+    except CatalogError as error:
+        session.rollback()
+        raise DraftError("invalid", error=error) from None
+    assert catalog.provider is not None and catalog.provider.logo is not None
+    draft.source, draft.logo_name, draft.logo = source, logo_name, content
+    draft.updated_at, draft.updated_by = now, actor.name[:320]
+    digest = hashlib.sha256(content).hexdigest()
+    record(
+        session,
+        actor,
+        "catalog.draft_edited",
+        f"{draft.name} draft",
+        before={"provider.logo": before},
+        after={"provider.logo": logo_name, "bytes": len(content), "sha256": digest},
+        now=now,
+    )
+    session.commit()
+    return draft
 
 
 def changes(session: Session, draft: CatalogDraft) -> list[editing.Change]:
@@ -266,7 +317,7 @@ def publish_draft(
     if not changes(session, draft):
         session.rollback()
         raise DraftError("no_changes")
-    source, files = draft.source, _files(session, name)
+    source, files = draft.source, _files(session, draft)
     session.delete(draft)
     try:
         return services.publish(
@@ -274,7 +325,7 @@ def publish_draft(
             source,
             f"admin draft ({actor.name})"[:255],
             now,
-            files=dict(files.maps[0]),
+            files={**files.maps[1], **files.maps[0]},
             actor=actor,
             effective_at=effective_at,
         )

@@ -108,6 +108,10 @@ class CatalogDraft(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(320))
+    # A logo uploaded into the draft (the text names it in ``provider.logo``); without one the
+    # draft shows the newest version's.
+    logo_name: Mapped[str | None] = mapped_column(String(255))
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     def __repr__(self) -> str:
         return f"<CatalogDraft {self.name} from v{self.base_version}>"

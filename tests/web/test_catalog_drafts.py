@@ -770,3 +770,51 @@ def test_archiving_every_plan_is_refused_with_the_catalog_files_reason(app, admi
     )
     assert refused.status_code == 422
     assert "at least one plan that is not archived" in visible_text(refused.get_data(as_text=True))
+
+
+# --- the provider's logo --------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+
+
+def upload_logo(admin, content: bytes, name: str):
+    return admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/logo",
+        {"logo": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_logo_uploaded_into_the_draft_is_published_with_it(app, admin):
+    started(admin)
+    assert upload_logo(admin, SVG, "Brand Mark.SVG").status_code == 303
+    assert draft_value(app, "provider.logo") == "logo.svg"
+    shown = admin.client.get("/admin/catalog/draft/logo")
+    assert (shown.status_code, shown.data, shown.mimetype) == (200, SVG, "image/svg+xml")
+    assert "sandbox" in shown.headers["Content-Security-Policy"]
+    assert publish(admin).status_code == 303
+    public = app.test_client().get("/provider/logo?v=2")
+    assert public.data == SVG
+    with app.app_context():
+        version = db.session.scalar(sa.select(CatalogVersion).where(CatalogVersion.version == 2))
+        assert (version.logo_name, version.logo) == ("logo.svg", SVG)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        pytest.param(b"GIF89a", "logo.gif", "A logo is an SVG or PNG file.", id="a GIF"),
+        pytest.param(b"not a picture", "logo.png", "is not a PNG image", id="a text called .png"),
+        pytest.param(SVG, "logo.png", "is not a PNG image", id="an SVG called .png"),
+    ],
+)
+def test_a_logo_that_is_not_an_svg_or_png_is_refused_and_the_old_one_kept(
+    app, admin, content, name, message
+):
+    started(admin)
+    upload_logo(admin, content, name)
+    page = visible_text(admin.client.get("/admin/catalog/draft").get_data(as_text=True))
+    assert message in page
+    assert draft_value(app, "provider.logo") == "kbs.svg"
