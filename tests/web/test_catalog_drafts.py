@@ -774,8 +774,10 @@ def test_archiving_every_plan_is_refused_with_the_catalog_files_reason(app, admi
 
 # --- the provider's logo --------------------------------------------------------------------
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b'<rect width="10" height="10"/></svg>'
+)
 
 
 def upload_logo(admin, content: bytes, name: str):
