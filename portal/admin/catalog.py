@@ -22,7 +22,14 @@ from portal.admin import bp
 from portal.audit import Actor
 from portal.catalog import drafts, services
 from portal.catalog.current import PREVIEW_KEY, published_catalog
-from portal.catalog.wording import billing_name, locale_code, number, number_plain, term_name
+from portal.catalog.wording import (
+    billing_name,
+    duration_name,
+    locale_code,
+    number,
+    number_plain,
+    term_name,
+)
 from portal.clock import now, today_in
 from portal.extensions import db
 from portal.formatting import day, gregorian_date_text, moment
@@ -183,6 +190,10 @@ def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
         "catalog": catalog,
         "changes": drafts.changes(db.session, draft),
         "grids": editing.grids(data),
+        "features": editing.feature_matrix(data),
+        "feature_shown": editing.feature_shown,
+        "editable_kinds": editing.EDITABLE_KINDS,
+        "duration_name": duration_name,
         "cell_label": lambda grid, row: _cell_label(grid, row, catalog),
         "plan_label": lambda code: _plan_label(code, catalog),
         "shown": editing.shown,
@@ -319,6 +330,82 @@ def _stale_text(error: drafts.DraftError, stale: drafts.Stale) -> str:
         when=moment(error.params["at"], locale_code(), published_catalog().timezone),
         yours=stale.yours_was or _("nothing"),
     )
+
+
+# --- the feature matrix ---------------------------------------------------------------------
+
+
+@bp.post("/admin/catalog/draft/features")
+@admin_required
+def save_features():
+    """Save the feature matrix: one cell (``?path=``, htmx as it changes) or every cell that
+    changed; yes-no and quantity features (texts and durations are edited in the plans'
+    part of the file). Answers as the price grid does: 200, 422 beside the cell, 409 stale."""
+    draft = _draft_or_404()
+    kinds, _plans, cells = editing.feature_matrix(editing.read(draft.source))
+    kind_of = dict(kinds)
+    editable = {
+        cell.path: kind_of[code]
+        for (code, _plan), cell in cells.items()
+        if kind_of[code] in editing.EDITABLE_KINDS
+    }
+    only = request.args.get("path")
+    if only is not None and (only not in editable or f"feature.{only}" not in request.form):
+        abort(400)
+    asked = [only] if only is not None else [p for p in editable if f"feature.{p}" in request.form]
+    changed, errors = {}, {}
+    for path in asked:
+        typed, was = request.form[f"feature.{path}"], request.form.get(f"was.{path}", "")
+        try:
+            value = editing.parse_feature(editable[path], typed)
+        except editing.EditError as error:
+            errors[path] = str(FEATURE_ERRORS.get(error.code, EDIT_ERRORS.get(error.code, "")))
+            continue
+        if editing.shown(value) != was:
+            changed[path] = (was, value)
+    status = 422 if errors else 200
+    if changed and not errors:
+        try:
+            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
+        except drafts.DraftError as error:
+            status = 409 if error.code == "stale" else 422
+            message = _error_text(error)
+            for path in changed:
+                errors[path] = message
+    if only is None:
+        if errors:
+            page = _draft_page(draft, errors=errors)
+            return private(render_template("admin/draft.html", **page), status)
+        flash(_("The features are saved in the draft.") if changed else _("Nothing changed."))
+        return redirect(url_for("admin.draft") + "#features", 303)
+    kind = editable[only]
+    current = editing.value_at(editing.read(draft.source), only)
+    response = private(
+        render_template(
+            "admin/_feature_cell.html",
+            path=only,
+            kind=kind,
+            typed=request.form[f"feature.{only}"]
+            if status == 422
+            else editing.feature_shown(kind, current),
+            was=request.form.get(f"was.{only}", "") if status == 422 else editing.shown(current),
+            error=errors.get(only),
+            saved=only in changed and only not in errors,
+            draft=draft,
+            changes=drafts.changes(db.session, draft),
+            oob=True,
+        ),
+        status,
+    )
+    response.vary.add("HX-Request")
+    return response
+
+
+FEATURE_ERRORS = {
+    "yes_or_no": _l("Choose yes or no."),
+    "not_editable": _l("This feature is edited in the plans' part of the file."),
+    "not_a_number": _l("Type a number, or ∞ for unlimited."),
+}
 
 
 # --- plans ----------------------------------------------------------------------------------

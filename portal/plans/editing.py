@@ -173,6 +173,68 @@ def grids(data: Mapping) -> list[Grid]:
     return found
 
 
+@dataclass(frozen=True)
+class FeatureCell:
+    """One plan's value of a feature as the matrix edits it: the ``path`` a save writes
+    (``….value`` where the value carries a note), and the ``value`` there."""
+
+    path: str
+    value: Any
+
+
+EDITABLE_KINDS = ("yes-no", "quantity")
+
+
+def feature_matrix(data: Mapping) -> tuple[tuple[str, str], tuple[str, ...], dict]:
+    """The catalog's features by plans: ((code, kind), …) in the file's order, the plans,
+    and each (feature, plan) cell as a :class:`FeatureCell`."""
+    features = tuple(
+        (code, feature.get("kind", "text"))
+        for code, feature in data.get("features", {}).items()
+        if isinstance(feature, Mapping)
+    )
+    plans = plan_codes(data)
+    cells = {}
+    for code, _kind in features:
+        for plan in plans:
+            path = f"plans.{plan}.features.{code}"
+            value = value_at(data, path)
+            if isinstance(value, Mapping) and "value" in value:
+                path, value = f"{path}.value", value["value"]
+            cells[(code, plan)] = FeatureCell(path, value)
+    return features, plans, cells
+
+
+UNLIMITED = "unlimited"
+_UNLIMITED_TYPED = frozenset({"unlimited", "∞", "inf"})
+
+
+def parse_feature(kind: str, typed: str) -> Any:
+    """A feature's value as chosen in the matrix: yes-no ``true``/``false``; a quantity as a
+    number or ``∞`` (unlimited); empty is no value. Raises :class:`EditError`."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if kind == "yes-no":
+        if typed not in ("true", "false"):
+            raise EditError("yes_or_no")
+        return typed == "true"
+    if kind == "quantity":
+        if typed.lower() in _UNLIMITED_TYPED:
+            return UNLIMITED
+        return parse_amount(typed)
+    raise EditError("not_editable")
+
+
+def feature_shown(kind: str, value: Any) -> str:
+    """A feature's value as the matrix shows it and a save sends back as it was."""
+    if kind == "yes-no":
+        return "" if value is None else ("true" if value is True else "false")
+    if kind == "quantity" and value == UNLIMITED:
+        return "∞"
+    return shown(value)
+
+
 def _term_order(code: str) -> tuple:
     if code == "budget":
         return (1, 0)

@@ -820,3 +820,69 @@ def test_a_logo_that_is_not_an_svg_or_png_is_refused_and_the_old_one_kept(
     page = visible_text(admin.client.get("/admin/catalog/draft").get_data(as_text=True))
     assert message in page
     assert draft_value(app, "provider.logo") == "kbs.svg"
+
+
+# --- the feature matrix ---------------------------------------------------------------------
+
+
+def save_feature(admin, path, typed, was):
+    token = admin.token("/admin/catalog/draft")
+    return admin.client.post(
+        f"/admin/catalog/draft/features?path={path}",
+        data={"csrf_token": token, f"feature.{path}": typed, f"was.{path}": was},
+        headers={"HX-Request": "true"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "typed", "was", "saved"),
+    [
+        pytest.param(
+            "plans.prof.features.loyalty-program", "false", "true", "false", id="a yes turned no"
+        ),
+        pytest.param("plans.prof.features.loyalty-program", "", "true", "", id="a yes removed"),
+        pytest.param(
+            "plans.optima.features.specialist-hours.value",
+            "5",
+            "3",
+            "5",
+            id="a quantity beside its note",
+        ),
+        pytest.param(
+            "plans.prof.features.remote-connections.value",
+            "∞",
+            "2",
+            "unlimited",
+            id="a quantity made unlimited",
+        ),
+    ],
+)
+def test_a_feature_chosen_in_the_matrix_enters_the_draft(app, admin, path, typed, was, saved):
+    started(admin)
+    answer = save_feature(admin, path, typed, was)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert draft_value(app, path) == saved
+
+
+def test_a_quantity_that_is_no_number_is_refused_beside_it(app, admin):
+    started(admin)
+    path = "plans.optima.features.specialist-hours.value"
+    refused = save_feature(admin, path, "lots", "3")
+    assert refused.status_code == 422
+    assert "Type a number, or ∞ for unlimited." in visible_text(
+        "<body>" + refused.get_data(as_text=True)
+    )
+    assert draft_value(app, path) == "3"
+
+
+def test_a_feature_another_admin_changed_meanwhile_is_not_overwritten(app, admin, second_admin):
+    started(admin)
+    path = "plans.prof.features.loyalty-program"
+    assert save_feature(second_admin, path, "false", "true").status_code == 200
+    assert save_feature(admin, path, "", "true").status_code == 409
+    assert draft_value(app, path) == "false"
+
+
+def test_a_text_feature_is_not_edited_in_the_matrix(app, admin):
+    started(admin)
+    assert save_feature(admin, "plans.prof.features.education", "x", "").status_code == 400
