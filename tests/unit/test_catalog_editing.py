@@ -174,3 +174,27 @@ def test_a_catalog_of_archived_plans_only_is_refused():
     )
     with pytest.raises(CatalogError, match="at least one plan that is not archived"):
         parse_catalog(text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "typed", "value"),
+    [
+        pytest.param("yes-no", "true", True, id="yes"),
+        pytest.param("yes-no", "false", False, id="no"),
+        pytest.param("yes-no", "", None, id="not shown"),
+        pytest.param("quantity", "3", Decimal(3), id="a number of hours"),
+        pytest.param("quantity", "∞", "unlimited", id="infinity is unlimited"),
+        pytest.param("quantity", "Unlimited", "unlimited", id="and so is the word"),
+    ],
+)
+def test_a_feature_chosen_in_the_matrix_is_read_as_the_catalog_file_writes_it(kind, typed, value):
+    assert editing.parse_feature(kind, typed) == value
+
+
+def test_a_feature_value_with_a_note_is_edited_beside_its_note():
+    features, plans, cells = editing.feature_matrix(editing.read(KBS))
+    assert ("specialist-hours", "quantity") in features and plans == ("prof", "optima", "premium")
+    cell = cells[("specialist-hours", "optima")]
+    assert (cell.path, cell.value) == ("plans.optima.features.specialist-hours.value", 3)
+    edited = editing.set_values(KBS, {cell.path: Decimal(5)})
+    assert parse_catalog(edited).plans["optima"].features["specialist-hours"].note is not None
