@@ -102,6 +102,32 @@ def staff(make_user, forms) -> Account:
 
 
 @pytest.fixture
+def admin(app, make_user, form_client):
+    """An admin (Root) signed in, reading English."""
+    account = make_user("root@example.com", role="admin", name="Root")
+    forms = form_client(app.test_client())
+    forms.client.set_cookie("lang", "en")
+    assert forms.sign_in(account.email).status_code == 303
+    return forms
+
+
+@pytest.fixture
+def second_admin(app, make_user, form_client):
+    """Another admin (Anna) in another browser, at the same time."""
+    account = make_user("anna@example.com", role="admin", name="Anna")
+    forms = form_client(app.test_client())
+    forms.client.set_cookie("lang", "en")
+    assert forms.sign_in(account.email).status_code == 303
+    return forms
+
+
+@pytest.fixture
+def acme(make_organization):
+    """A client organization, Acme, with its owner."""
+    return make_organization("Acme", "owner@acme.example")
+
+
+@pytest.fixture
 def desk(app, make_user, form_client):
     """A second browser, a staff member's (Petro) beside the client's ``forms``."""
     account = make_user("agent@example.com", role="staff", name="Petro")

@@ -1,0 +1,234 @@
+"""Plans and features in the catalog draft: renamed, archived, moved, added as a copy; the
+feature matrix chosen cell by cell."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import CatalogDraft
+from tests.web.drafting import (
+    client_with_a_period,
+    draft_value,
+    make_organization_client,
+    publish,
+    save_cell,
+    started,
+    visible_text,
+)
+
+# --- plans: renamed, archived, moved, added ------------------------------------------------------
+
+
+def save_plan(admin, code, was_name, was_archived="", archived=False, **names):
+    data = {
+        "was_name": was_name,
+        "was_archived": was_archived,
+        **{f"name.{k}": v for k, v in names.items()},
+    }
+    if archived:
+        data["archived"] = "1"
+    return admin.submit("/admin/catalog/draft", f"/admin/catalog/draft/plans/{code}", data)
+
+
+def shown_was(admin, code):
+    html = admin.client.get("/admin/catalog/draft").get_data(as_text=True)
+    form = re.search(rf'action="/admin/catalog/draft/plans/{code}"(.*?)</form>', html, re.S).group(
+        1
+    )
+    return {
+        name: unescape(value)
+        for name, value in re.findall(r'name="(was_\w+)" value="([^"]*)"', form)
+    }
+
+
+def test_a_plan_renamed_in_the_draft_reads_so_in_the_changes(app, admin):
+    started(admin)
+    was = shown_was(admin, "optima")
+    assert (
+        save_plan(admin, "optima", was["was_name"], en="OPTIMA 2027", uk="ОПТИМА 2027").status_code
+        == 303
+    )
+    changes = visible_text(admin.client.get("/admin/catalog/draft/changes").get_data(as_text=True))
+    assert "plans.optima.name.en OPTIMA OPTIMA 2027" in changes
+    assert "plans.optima.name.uk ОПТИМА ОПТИМА 2027" in changes
+
+
+def test_an_archived_plan_leaves_the_comparison_and_new_orders_but_its_clients_renew_it(
+    app, admin, acme, form_client, make_user
+):
+    client = client_with_a_period(app, acme, form_client, make_user)  # on OPTIMA
+    started(admin)
+    was = shown_was(admin, "optima")
+    assert (
+        save_plan(
+            admin, "optima", was["was_name"], archived=True, en="OPTIMA", uk="ОПТИМА"
+        ).status_code
+        == 303
+    )
+    assert publish(admin).status_code == 303
+    public = app.test_client().get("/plans?term=7m&lang=en").get_data(as_text=True)
+    assert 'data-plan="optima"' not in public and 'data-plan="premium"' in public
+    assert app.test_client().get("/api/v1/catalog").json["plans"][1]["archived"] is True
+    newcomer = make_organization_client(app, form_client)
+    refused = newcomer.client.get("/orders/new?plan=optima&term=7m&lang=en")
+    assert refused.status_code == 400
+    assert "no longer offered to new clients" in visible_text(refused.get_data(as_text=True))
+    renewal = client.client.get("/orders/new?plan=optima&term=7m&lang=en")
+    assert renewal.status_code == 200, "its client renews it"
+    mine = client.client.get("/plans?term=7m&lang=en").get_data(as_text=True)
+    assert 'data-plan="optima"' in mine, "and sees it beside the others"
+
+
+def test_a_plan_moved_earlier_is_shown_earlier_and_a_stale_move_is_refused(
+    app, admin, second_admin
+):
+    started(admin)
+    html = admin.client.get("/admin/catalog/draft").get_data(as_text=True)
+    order = re.search(r'name="was" value="([^"]+)"', html).group(1)
+    assert order == "prof,optima,premium"
+    moved = admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/plans/premium/move",
+        {"was": order, "direction": "up"},
+    )
+    assert moved.status_code == 303
+    with app.app_context():
+        from portal.plans import editing
+
+        source = db.session.scalar(sa.select(CatalogDraft.source))
+        assert editing.plan_codes(editing.read(source)) == ("prof", "premium", "optima")
+    refused = second_admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/plans/prof/move",
+        {"was": order, "direction": "down"},
+    )
+    assert refused.status_code == 409
+    changes = visible_text(admin.client.get("/admin/catalog/draft/changes").get_data(as_text=True))
+    assert "plans prof, optima, premium prof, premium, optima" in changes
+
+
+def test_a_plan_added_as_a_copy_of_another_is_priced_like_it_until_changed(app, admin):
+    started(admin)
+    added = admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/plans",
+        {"source": "optima", "code": "optima-plus", "name.en": "OPTIMA+", "name.uk": "ОПТИМА+"},
+    )
+    assert added.status_code == 303
+    assert draft_value(app, "plans.optima-plus.terms.7m") == "40740"
+    assert save_cell(admin, "plans.optima-plus.terms.7m", "42000", "40740").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        pytest.param(
+            {"code": "Optima Plus"},
+            "lower-case Latin letters",
+            id="a code with capitals and a space",
+        ),
+        pytest.param({"code": "optima"}, "has a plan optima already", id="a code the catalog has"),
+        pytest.param(
+            {"name.en": "", "name.uk": ""}, "a name in at least one language", id="no name"
+        ),
+    ],
+)
+def test_a_plan_that_cannot_be_added_says_why(app, admin, fields, message):
+    started(admin)
+    data = {
+        "source": "optima",
+        "code": "optima-plus",
+        "name.en": "OPTIMA+",
+        "name.uk": "ОПТИМА+",
+        **fields,
+    }
+    refused = admin.submit("/admin/catalog/draft", "/admin/catalog/draft/plans", data)
+    assert refused.status_code == 422
+    assert message in visible_text(refused.get_data(as_text=True))
+
+
+def test_archiving_every_plan_is_refused_with_the_catalog_files_reason(app, admin):
+    started(admin)
+    for code in ("prof", "optima"):
+        was = shown_was(admin, code)
+        assert (
+            save_plan(admin, code, was["was_name"], archived=True, en=code.upper()).status_code
+            == 303
+        )
+    was = shown_was(admin, "premium")
+    refused = save_plan(
+        admin, "premium", was["was_name"], archived=True, en="PREMIUM", uk="ПРЕМІУМ"
+    )
+    assert refused.status_code == 422
+    assert "at least one plan that is not archived" in visible_text(refused.get_data(as_text=True))
+
+
+# --- the feature matrix ---------------------------------------------------------------------
+
+
+def save_feature(admin, path, typed, was):
+    token = admin.token("/admin/catalog/draft")
+    return admin.client.post(
+        f"/admin/catalog/draft/features?path={path}",
+        data={"csrf_token": token, f"feature.{path}": typed, f"was.{path}": was},
+        headers={"HX-Request": "true"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "typed", "was", "saved"),
+    [
+        pytest.param(
+            "plans.prof.features.loyalty-program", "false", "true", "false", id="a yes turned no"
+        ),
+        pytest.param("plans.prof.features.loyalty-program", "", "true", "", id="a yes removed"),
+        pytest.param(
+            "plans.optima.features.specialist-hours.value",
+            "5",
+            "3",
+            "5",
+            id="a quantity beside its note",
+        ),
+        pytest.param(
+            "plans.prof.features.remote-connections.value",
+            "∞",
+            "2",
+            "unlimited",
+            id="a quantity made unlimited",
+        ),
+    ],
+)
+def test_a_feature_chosen_in_the_matrix_enters_the_draft(app, admin, path, typed, was, saved):
+    started(admin)
+    answer = save_feature(admin, path, typed, was)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert draft_value(app, path) == saved
+
+
+def test_a_quantity_that_is_no_number_is_refused_beside_it(app, admin):
+    started(admin)
+    path = "plans.optima.features.specialist-hours.value"
+    refused = save_feature(admin, path, "lots", "3")
+    assert refused.status_code == 422
+    assert "Type a number, or ∞ for unlimited." in visible_text(
+        "<body>" + refused.get_data(as_text=True)
+    )
+    assert draft_value(app, path) == "3"
+
+
+def test_a_feature_another_admin_changed_meanwhile_is_not_overwritten(app, admin, second_admin):
+    started(admin)
+    path = "plans.prof.features.loyalty-program"
+    assert save_feature(second_admin, path, "false", "true").status_code == 200
+    assert save_feature(admin, path, "", "true").status_code == 409
+    assert draft_value(app, path) == "false"
+
+
+def test_a_text_feature_is_not_edited_in_the_matrix(app, admin):
+    started(admin)
+    assert save_feature(admin, "plans.prof.features.education", "x", "").status_code == 400
