@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
-from bench.remind import database  # noqa: E402
+from bench.remind import database, run  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.catalog import services  # noqa: E402
 from portal.catalog.current import current_catalog  # noqa: E402
@@ -72,21 +72,6 @@ def cell_saves() -> list[tuple[str, float, int]]:
     return found
 
 
-def notices(app) -> tuple[float, int, str]:
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", count)
-        started = time.perf_counter()
-        _run, outcome = app.extensions["jobs"].run_by_hand("billing.price-notices")
-        seconds = time.perf_counter() - started
-        event.remove(db.engine, "before_cursor_execute", count)
-    return seconds, len(statements), outcome.summary
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--periods", type=int, default=10_000)
@@ -120,8 +105,8 @@ def main() -> int:
             source = (CATALOG_DIR / "kbs.toml").read_text(encoding="utf-8")
             raised = editing.set_values(source, {"plans.optima.terms.7m": Decimal(44000)})
             services.publish(db.session, raised, "bench", NOW)
-        seconds, queries, summary = notices(app)
-        again, queries_again, summary_again = notices(app)
+        seconds, queries, summary = run(app, "billing.price-notices")
+        again, queries_again, summary_again = run(app, "billing.price-notices")
         with app.app_context():
             told = db.session.scalar(select(func.count()).select_from(PriceChangeNotice))
             mails = db.session.scalar(select(func.count()).select_from(OutboxMail))

@@ -72,7 +72,8 @@ def database(kind: str):
             connection.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
-def run(app) -> tuple[float, int, str]:
+def run(app, job: str = "billing.remind") -> tuple[float, int, str]:
+    """Run ``job`` as the worker does: its seconds, the SQL statements it sent, its summary."""
     statements = []
 
     def count(*_args):
@@ -81,7 +82,7 @@ def run(app) -> tuple[float, int, str]:
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", count)
         started = time.perf_counter()
-        _run, outcome = app.extensions["jobs"].run_by_hand("billing.remind")
+        _run, outcome = app.extensions["jobs"].run_by_hand(job)
         seconds = time.perf_counter() - started
         event.remove(db.engine, "before_cursor_execute", count)
     return seconds, len(statements), outcome.summary

@@ -33,7 +33,7 @@ from portal.catalog.wording import (
 from portal.clock import now, today_in
 from portal.extensions import db
 from portal.formatting import day, gregorian_date_text, moment
-from portal.headers import private
+from portal.headers import image_answer, private
 from portal.i18n import LANGUAGE_NAMES, LOCALES
 from portal.plans import CatalogError, Term, editing
 
@@ -298,22 +298,9 @@ def save_cells():
             was = typed = stale[only].now_is
         elif only not in errors:
             was = typed = editing.shown(editing.value_at(editing.read(draft.source), only))
-        response = private(
-            render_template(
-                "admin/_grid_cell.html",
-                path=only,
-                typed=typed,
-                was=was,
-                error=errors.get(only),
-                saved=only in changed and only not in errors,
-                draft=draft,
-                changes=drafts.changes(db.session, draft),
-                oob=True,
-            ),
-            status,
+        return _cell_answer(
+            "admin/_grid_cell.html", draft, only, typed, was, errors, changed, status
         )
-        response.vary.add("HX-Request")
-        return response
     if errors:
         return private(
             render_template("admin/draft.html", **_draft_page(draft, errors=errors)), status
@@ -380,20 +367,35 @@ def save_features():
         return redirect(url_for("admin.draft") + "#features", 303)
     kind = editable[only]
     current = editing.value_at(editing.read(draft.source), only)
+    refused = status == 422
+    return _cell_answer(
+        "admin/_feature_cell.html",
+        draft,
+        only,
+        request.form[f"feature.{only}"] if refused else editing.feature_shown(kind, current),
+        request.form.get(f"was.{only}", "") if refused else editing.shown(current),
+        errors,
+        changed,
+        status,
+        kind=kind,
+    )
+
+
+def _cell_answer(template, draft, path, typed, was, errors, changed, status, **more):
+    """A grid cell as htmx swaps it in: its value, as it was shown, why a save was refused or
+    that it was saved, and the draft's status beside it (out of band)."""
     response = private(
         render_template(
-            "admin/_feature_cell.html",
-            path=only,
-            kind=kind,
-            typed=request.form[f"feature.{only}"]
-            if status == 422
-            else editing.feature_shown(kind, current),
-            was=request.form.get(f"was.{only}", "") if status == 422 else editing.shown(current),
-            error=errors.get(only),
-            saved=only in changed and only not in errors,
+            template,
+            path=path,
+            typed=typed,
+            was=was,
+            error=errors.get(path),
+            saved=path in changed and path not in errors,
             draft=draft,
             changes=drafts.changes(db.session, draft),
             oob=True,
+            **more,
         ),
         status,
     )
@@ -748,12 +750,7 @@ def draft_logo():
     logo = catalog.provider.logo if catalog.provider else None
     if logo is None:
         abort(404)
-    response = private(logo.content)
-    response.headers["Content-Type"] = logo.media_type
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    )
-    return response
+    return private(image_answer(logo))
 
 
 # --- publishing -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from portal.catalog.wording import locale_code
 from portal.clock import today_in
 from portal.extensions import db, htmx
 from portal.formatting import gregorian_date_text
+from portal.headers import image_answer
 
 COMPARISON_TARGET = "comparison"
 
@@ -107,12 +108,7 @@ def provider_logo():
     logo = catalog.provider.logo if catalog.provider else None
     if logo is None:
         abort(404)
-    response = make_response(logo.content)
-    response.headers["Content-Type"] = logo.media_type
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
+    response = image_answer(logo)
     versioned = request.args.get("v") == str(catalog.version)
     response.headers["Cache-Control"] = (
         "public, max-age=31536000, immutable" if versioned else "public, max-age=300"
