@@ -43,7 +43,12 @@ TABLE_TITLES = {
     "loyalty": _l("Loyalty prices, on a continuous renewal"),
     "unit_prices": _l("Prices per unit"),
     "billing": _l("Discount by billing period, %"),
+    "percent": _l("Price as a share of the licence value a year, %"),
+    "discounts": _l("Multi-year discounts, on a continuous renewal, %"),
+    "services": _l("Services and extras"),
 }
+# The grids whose cells are percentages, not amounts of the catalog's currency.
+PERCENT_TABLES = frozenset({"billing", "percent", "discounts"})
 SECTION_TITLES = {
     "catalog": _l("Catalog: name, currency, languages, payment methods"),
     "provider": _l("Provider: contacts, legal and bank details, VAT, terms"),
@@ -91,8 +96,12 @@ def _draft_or_404():
 
 
 def _cell_label(grid: editing.Grid, row: str, catalog) -> str:
-    """A grid's row as the admin reads it: a term, a unit, a billing period."""
-    if grid.table in ("terms", "loyalty"):
+    """A grid's row as the admin reads it: a term, a unit, a billing period, a service."""
+    if grid.table == "percent":
+        return _("Of the licence value")
+    if grid.table == "services" and row in catalog.services:
+        return catalog.services[row].name.get_for(locale_code(), catalog.locale)
+    if grid.table in ("terms", "loyalty", "discounts"):
         if row == "budget":
             return _("Budget year")
         try:
@@ -114,6 +123,8 @@ def _amount(value) -> str:
 
 
 def _plan_label(code: str, catalog) -> str:
+    if code == "price" and code not in catalog.plans:
+        return _("Price")
     plan = catalog.plans.get(code)
     return plan.name.get_for(locale_code(), catalog.locale) if plan else code
 
@@ -199,6 +210,8 @@ def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
         "shown": editing.shown,
         "amount": _amount,
         "titles": TABLE_TITLES,
+        "percent_tables": PERCENT_TABLES,
+        "cell_of": editing.cell_of,
         "sections": [(code, SECTION_TITLES[code]) for code in editing.SECTIONS if code in data],
         "bulk": bulk,
         "bulk_form": typed or {},
@@ -243,11 +256,6 @@ def _typed_cells(form) -> dict[str, tuple[str, str]]:
     }
 
 
-def _grid_path(path: str) -> bool:
-    parts = path.split(".")
-    return len(parts) == 4 and parts[0] == "plans" and parts[2] in editing.GRID_TABLES
-
-
 @bp.post("/admin/catalog/draft/cells")
 @admin_required
 def save_cells():
@@ -256,7 +264,7 @@ def save_cells():
     saved, or its value refused with why beside it (422), or taken by another admin's save
     (409, with their value)."""
     draft = _draft_or_404()
-    cells = {p: v for p, v in _typed_cells(request.form).items() if _grid_path(p)}
+    cells = {p: v for p, v in _typed_cells(request.form).items() if editing.cell_of(p) is not None}
     only = request.args.get("path")
     if only is not None:
         if only not in cells:
@@ -394,6 +402,7 @@ def _cell_answer(template, draft, path, typed, was, errors, changed, status, **m
             saved=path in changed and path not in errors,
             draft=draft,
             changes=drafts.changes(db.session, draft),
+            cell_of=editing.cell_of,
             oob=True,
             **more,
         ),
@@ -598,7 +607,7 @@ def bulk_change():
         drafts.save_values(db.session, draft.name, values, _actor(), now())
     except drafts.DraftError as error:
         return _refused(error)
-    flash(_("%(count)s prices changed in the draft.", count=len(values)))
+    flash(_("%(count)s prices changed in the draft.", count=number(len(values))))
     return redirect(url_for("admin.draft"), 303)
 
 

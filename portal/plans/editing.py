@@ -70,8 +70,12 @@ class Change:
 
 @dataclass(frozen=True)
 class Grid:
-    """A plan table as a grid: ``rows`` (terms, units, billings) by ``plans``; ``cells`` by
-    (row, plan): a number, another value shown as is, or None where the plan has none."""
+    """A table of prices as a grid: ``rows`` (terms, units, billings, services) by ``plans``
+    (columns: plans, or ``price`` for services); ``cells`` by (row, column): a number,
+    another value shown as is, or None where there is none. ``table`` names the grid:
+    ``terms``, ``loyalty``, ``unit_prices``, ``billing`` (a plan's table of that name),
+    ``discounts`` (multi-year terms' ``discount_percent``), ``percent`` (of the licence
+    value), ``services`` (their ``price``)."""
 
     table: str
     plans: tuple[str, ...]
@@ -79,7 +83,33 @@ class Grid:
     cells: Mapping[tuple[str, str], Any]
 
     def path(self, row: str, plan: str) -> str:
+        if self.table == "discounts":
+            return f"plans.{plan}.terms.{row}.discount_percent"
+        if self.table == "percent":
+            return f"plans.{plan}.percent"
+        if self.table == "services":
+            return f"services.{row}.price"
         return f"plans.{plan}.{self.table}.{row}"
+
+
+def cell_of(path: str) -> tuple[str, str, str] | None:
+    """The (grid, row, column) a dotted path is a cell of, or None: the inverse of
+    :meth:`Grid.path`."""
+    parts = path.split(".")
+    if len(parts) == 4 and parts[0] == "plans" and parts[2] in GRID_TABLES:
+        return parts[2], parts[3], parts[1]
+    if (
+        len(parts) == 5
+        and parts[0] == "plans"
+        and parts[2] == "terms"
+        and parts[4] == "discount_percent"
+    ):
+        return "discounts", parts[3], parts[1]
+    if len(parts) == 3 and parts[0] == "plans" and parts[2] == "percent":
+        return "percent", "percent", parts[1]
+    if len(parts) == 3 and parts[0] == "services" and parts[2] == "price":
+        return "services", parts[1], "price"
+    return None
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -170,6 +200,35 @@ def grids(data: Mapping) -> list[Grid]:
         if table in ("terms", "loyalty"):
             rows.sort(key=_term_order)
         found.append(Grid(table, tuple(holders), tuple(rows), cells))
+    found.extend(_special_grids(data))
+    return found
+
+
+def _special_grids(data: Mapping) -> list[Grid]:
+    """The percent of the licence value, the multi-year discounts and the services' prices."""
+    plans = {c: p for c, p in data.get("plans", {}).items() if isinstance(p, Mapping)}
+    found = []
+    percent = {
+        ("percent", c): p["percent"] for c, p in plans.items() if _is_number(p.get("percent"))
+    }
+    if percent:
+        found.append(Grid("percent", tuple(c for _r, c in percent), ("percent",), percent))
+    discounts: dict[tuple[str, str], Any] = {}
+    for code, plan in plans.items():
+        for term, offer in (plan.get("terms") or {}).items():
+            if isinstance(offer, Mapping) and _is_number(offer.get("discount_percent")):
+                discounts[(term, code)] = offer["discount_percent"]
+    if discounts:
+        rows = sorted({row for row, _c in discounts}, key=_term_order)
+        holders = tuple(c for c in plans if any(col == c for _r, col in discounts))
+        found.append(Grid("discounts", holders, tuple(rows), discounts))
+    services = {
+        (code, "price"): service["price"]
+        for code, service in data.get("services", {}).items()
+        if isinstance(service, Mapping) and _is_number(service.get("price"))
+    }
+    if services:
+        found.append(Grid("services", ("price",), tuple(r for r, _c in services), services))
     return found
 
 
@@ -239,9 +298,10 @@ def _term_order(code: str) -> tuple:
     if code == "budget":
         return (1, 0)
     try:
-        return (0, Term.parse(code).months)
+        term = Term.parse(code)
     except ValueError:
-        return (2, 0)
+        return (3, 0)
+    return (2, term.count) if term.kind == "years" else (0, term.months)
 
 
 def shown(value: Any) -> str:

@@ -119,7 +119,7 @@ def test_a_section_box_holds_its_own_section_only():
 
 def test_the_price_grids_of_a_catalog_are_its_plans_number_tables():
     grids = {grid.table: grid for grid in editing.grids(editing.read(KBS))}
-    assert set(grids) == {"terms", "loyalty"}
+    assert set(grids) == {"terms", "loyalty", "services"}
     assert grids["terms"].plans == ("prof", "optima", "premium")
     assert grids["terms"].rows[0] == "1m" and grids["terms"].rows[-1] == "budget"
     assert grids["terms"].cells[("7m", "optima")] == 40740
@@ -198,3 +198,15 @@ def test_a_feature_value_with_a_note_is_edited_beside_its_note():
     assert (cell.path, cell.value) == ("plans.optima.features.specialist-hours.value", 3)
     edited = editing.set_values(KBS, {cell.path: Decimal(5)})
     assert parse_catalog(edited).plans["optima"].features["specialist-hours"].note is not None
+
+
+@pytest.mark.parametrize("name", ["kbs", "iiko", "iotex", "kvartplata", "crystals"])
+def test_every_grid_cell_names_the_place_it_saves_to_and_back(name):
+    data = editing.read((CATALOG_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+    for grid in editing.grids(data):
+        for row in grid.rows:
+            for column in grid.plans:
+                path = grid.path(row, column)
+                assert editing.cell_of(path) == (grid.table, row, column)
+                if (row, column) in grid.cells:
+                    assert editing.value_at(data, path) == grid.cells[(row, column)]

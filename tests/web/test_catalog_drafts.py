@@ -236,3 +236,46 @@ def test_every_draft_page_refuses_clients_and_staff_and_sends_strangers_to_sign_
     assert stranger.status_code in (302, 303, 400)
     with app.app_context():
         assert db.session.scalar(sa.select(CatalogDraft.source)).count("7m = 40740") == 1
+
+
+@pytest.mark.parametrize(
+    ("catalog", "path", "was", "typed"),
+    [
+        pytest.param(
+            "iotex", "plans.standard.percent", "30", "32", id="Iotex: a share of the licence value"
+        ),
+        pytest.param(
+            "iotex",
+            "plans.premium.terms.3y.discount_percent",
+            "15",
+            "20",
+            id="Iotex: a multi-year discount",
+        ),
+        pytest.param(
+            "iiko",
+            "plans.contract.unit_prices.workstation",
+            "998",
+            "1050",
+            id="iiko: a price per workstation",
+        ),
+        pytest.param(
+            "iiko", "plans.contract.billing.year", "10", "12", id="iiko: a prepayment discount"
+        ),
+        pytest.param(
+            "kbs", "services.hours.price", "1500", "1650", id="KBS: an hour of extra time"
+        ),
+    ],
+)
+def test_every_price_table_of_the_bundled_catalogs_is_a_grid_of_cells(
+    make_app, make_user, form_client, catalog, path, was, typed
+):
+    app = make_app(PORTAL_CATALOG=catalog)
+    account = make_user("root@example.com", role="admin", name="Root")
+    admin = form_client(app.test_client())
+    admin.client.set_cookie("lang", "en")
+    admin.sign_in(account.email)
+    started(admin)
+    page = Page(admin.client.get("/admin/catalog/draft").get_data(as_text=True))
+    assert page.value(f"cell.{path}") == was
+    assert save_cell(admin, path, typed, was).status_code == 200
+    assert draft_value(app, path) == typed
