@@ -422,6 +422,8 @@ FEATURE_ERRORS = {
 # --- plans ----------------------------------------------------------------------------------
 
 _PLAN_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MAX_NAME = 200
+NAME_TOO_LONG = _l("A plan's name has at most %(count)s characters.")
 
 
 def _name_locales(catalog) -> tuple[str, ...]:
@@ -451,6 +453,8 @@ def save_plan(code: str):
     names = _typed_name(request.form, _name_locales(catalog))
     if not names:
         return _plan_refused(draft, code, _("Give the plan a name in at least one language."))
+    if any(len(name) > MAX_NAME for name in names.values()):
+        return _plan_refused(draft, code, str(NAME_TOO_LONG) % {"count": MAX_NAME})
     archived = True if request.form.get("archived") == "1" else None
     values = {
         f"plans.{code}.name": (request.form.get("was_name", ""), names),
@@ -519,6 +523,8 @@ def add_plan():
         errors["new.source"] = str(EDIT_ERRORS["unknown_plan"])
     if not names:
         errors["new.name"] = _("Give the plan a name in at least one language.")
+    elif any(len(name) > MAX_NAME for name in names.values()):
+        errors["new.name"] = str(NAME_TOO_LONG) % {"count": MAX_NAME}
     if not errors:
         try:
             drafts.add_plan(db.session, draft.name, source, code, names, _actor(), now())

@@ -232,3 +232,12 @@ def test_a_feature_another_admin_changed_meanwhile_is_not_overwritten(app, admin
 def test_a_text_feature_is_not_edited_in_the_matrix(app, admin):
     started(admin)
     assert save_feature(admin, "plans.prof.features.education", "x", "").status_code == 400
+
+
+def test_a_plan_name_too_long_for_a_comparison_is_refused(app, admin):
+    started(admin)
+    was = shown_was(admin, "optima")
+    refused = save_plan(admin, "optima", was["was_name"], en="O" * 201, uk="ОПТИМА")
+    assert refused.status_code == 422
+    assert "at most 200 characters" in visible_text(refused.get_data(as_text=True))
+    assert draft_value(app, "plans.optima.name.en") == "OPTIMA"
