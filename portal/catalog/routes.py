@@ -18,7 +18,7 @@ from portal.catalog.wording import locale_code
 from portal.clock import today_in
 from portal.extensions import db, htmx
 from portal.formatting import gregorian_date_text
-from portal.headers import image_answer
+from portal.headers import image_answer, private
 
 COMPARISON_TARGET = "comparison"
 
@@ -109,6 +109,9 @@ def provider_logo():
     if logo is None:
         abort(404)
     response = image_answer(logo)
+    if catalog.version is None:
+        # A draft's logo, to the admin previewing it: never kept, it may change any minute.
+        return private(response)
     versioned = request.args.get("v") == str(catalog.version)
     response.headers["Cache-Control"] = (
         "public, max-age=31536000, immutable" if versioned else "public, max-age=300"

@@ -138,3 +138,14 @@ def test_a_logo_that_is_not_an_svg_or_png_is_refused_and_the_old_one_kept(
     page = visible_text(admin.client.get("/admin/catalog/draft").get_data(as_text=True))
     assert message in page
     assert draft_value(app, "provider.logo") == "kbs.svg"
+
+
+def test_a_previewed_logo_is_the_drafts_and_is_never_kept_by_a_cache(app, admin):
+    started(admin)
+    upload_logo(admin, SVG, "mark.svg")
+    admin.submit("/admin/catalog/draft", "/admin/catalog/draft/preview")
+    previewed = admin.client.get("/provider/logo")
+    assert previewed.data == SVG
+    assert previewed.headers["Cache-Control"] == "private, no-store"
+    public = app.test_client().get("/provider/logo?v=1")
+    assert public.data != SVG and "immutable" in public.headers["Cache-Control"]
