@@ -202,6 +202,9 @@ def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
         "changes": drafts.changes(db.session, draft),
         "grids": editing.grids(data),
         "features": editing.feature_matrix(data),
+        "sla": editing.sla_matrix(data),
+        "sla_parts": editing.sla_parts,
+        "units": UNIT_LABELS,
         "feature_shown": editing.feature_shown,
         "editable_kinds": editing.EDITABLE_KINDS,
         "duration_name": duration_name,
@@ -412,7 +415,75 @@ def _cell_answer(template, draft, path, typed, was, errors, changed, status, **m
     return response
 
 
+# --- service levels ---------------------------------------------------------------------------
+
+UNIT_LABELS = {
+    "minutes": _l("minutes"),
+    "hours": _l("hours"),
+    "days": _l("days"),
+    "working_minutes": _l("working minutes"),
+    "working_hours": _l("working hours"),
+    "working_days": _l("working days"),
+}
+
+
+@bp.post("/admin/catalog/draft/sla")
+@admin_required
+def save_sla():
+    """Save the SLA matrix: one plan's target (``?path=``, htmx as it changes) or every one
+    that changed: an amount (``4``, or ``1.5-2.5`` for a range) in a unit; empty, no target.
+    Answers as the price grid does: 200, 422 beside the cell, 409 stale."""
+    draft = _draft_or_404()
+    targets, plans, _cells = editing.sla_matrix(editing.read(draft.source))
+    paths = [f"plans.{plan}.sla.{target}" for target in targets for plan in plans]
+    only = request.args.get("path")
+    if only is not None and (only not in paths or f"sla.{only}.amount" not in request.form):
+        abort(400)
+    asked = [only] if only is not None else [p for p in paths if f"sla.{p}.amount" in request.form]
+    changed, errors = {}, {}
+    for path in asked:
+        amount, unit = request.form[f"sla.{path}.amount"], request.form.get(f"sla.{path}.unit", "")
+        was = request.form.get(f"was.{path}", "")
+        try:
+            value = editing.parse_sla(amount, unit)
+        except editing.EditError as error:
+            errors[path] = str(EDIT_ERRORS.get(error.code, FEATURE_ERRORS["unknown_unit"]))
+            continue
+        if editing.shown(value) != was:
+            changed[path] = (was, value)
+    status = 422 if errors else 200
+    if changed and not errors:
+        try:
+            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
+        except drafts.DraftError as error:
+            status = 409 if error.code == "stale" else 422
+            for path in changed:
+                errors[path] = _error_text(error)
+    if only is None:
+        if errors:
+            page = _draft_page(draft, errors=errors)
+            return private(render_template("admin/draft.html", **page), status)
+        flash(_("The service levels are saved in the draft.") if changed else _("Nothing changed."))
+        return redirect(url_for("admin.draft") + "#sla", 303)
+    current = editing.value_at(editing.read(draft.source), only)
+    amount, unit = editing.sla_parts(current)
+    refused = status == 422
+    return _cell_answer(
+        "admin/_sla_cell.html",
+        draft,
+        only,
+        request.form[f"sla.{only}.amount"] if refused else amount,
+        request.form.get(f"was.{only}", "") if refused else editing.shown(current),
+        errors,
+        changed,
+        status,
+        unit=request.form.get(f"sla.{only}.unit", unit) if refused else unit,
+        units=UNIT_LABELS,
+    )
+
+
 FEATURE_ERRORS = {
+    "unknown_unit": _l("Choose a unit."),
     "yes_or_no": _l("Choose yes or no."),
     "not_editable": _l("This feature is edited in the plans' part of the file."),
     "not_a_number": _l("Type a number, or ∞ for unlimited."),

@@ -285,6 +285,55 @@ def parse_feature(kind: str, typed: str) -> Any:
     raise EditError("not_editable")
 
 
+# --- service levels ---------------------------------------------------------------------
+
+DURATION_UNITS = (
+    "minutes",
+    "hours",
+    "days",
+    "working_minutes",
+    "working_hours",
+    "working_days",
+)
+
+
+def sla_matrix(data: Mapping) -> tuple[tuple[str, ...], tuple[str, ...], dict]:
+    """The catalog's SLA targets by plans: the targets in the file's order, the plans, and
+    each (target, plan) cell's value (``{working_hours = 4}``, or None)."""
+    targets = tuple(data.get("sla_targets", {}))
+    plans = plan_codes(data)
+    cells = {
+        (target, plan): value_at(data, f"plans.{plan}.sla.{target}")
+        for target in targets
+        for plan in plans
+    }
+    return targets, plans, cells
+
+
+def sla_parts(value: Any) -> tuple[str, str]:
+    """A target's cell as the matrix shows it: (amount, unit); a range as ``1.5-2.5``."""
+    if not isinstance(value, Mapping) or len(value) != 1:
+        return "", "working_hours"
+    ((unit, amount),) = value.items()
+    if isinstance(amount, list):
+        return "-".join(shown(part) for part in amount), unit
+    return shown(amount), unit
+
+
+def parse_sla(typed: str, unit: str) -> dict | None:
+    """A target typed in the matrix (``4``, ``1.5-2.5`` for a range) in ``unit``; empty is
+    no target for the plan. Raises :class:`EditError` (``unknown_unit``, ``not_a_number``)."""
+    if unit not in DURATION_UNITS:
+        raise EditError("unknown_unit")
+    cleaned = typed.strip().replace("–", "-").replace("—", "-")
+    if not cleaned:
+        return None
+    if "-" in cleaned.lstrip("-"):
+        low, high = cleaned.split("-", 1)
+        return {unit: [parse_amount(low) or Decimal(0), parse_amount(high) or Decimal(0)]}
+    return {unit: parse_amount(cleaned)}
+
+
 def feature_shown(kind: str, value: Any) -> str:
     """A feature's value as the matrix shows it and a save sends back as it was."""
     if kind == "yes-no":
@@ -312,7 +361,9 @@ def shown(value: Any) -> str:
     if _is_number(value):
         number = Decimal(str(value))
         return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}"
-    return tomlkit.item(value).as_string() if not isinstance(value, str) else value
+    if isinstance(value, str):
+        return value
+    return tomlkit.item(_toml_value(value)).as_string()
 
 
 # --- a cell's value ---------------------------------------------------------------------
@@ -381,6 +432,8 @@ def set_values(text: str, values: Mapping[str, Any]) -> str:
 def _toml_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return _toml_number(value)
+    if isinstance(value, list | tuple):
+        return [_toml_value(item) for item in value]
     if isinstance(value, Mapping):
         table = tomlkit.inline_table()
         table.update({key: _toml_value(item) for key, item in value.items()})

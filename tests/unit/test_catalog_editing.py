@@ -210,3 +210,29 @@ def test_every_grid_cell_names_the_place_it_saves_to_and_back(name):
                 assert editing.cell_of(path) == (grid.table, row, column)
                 if (row, column) in grid.cells:
                     assert editing.value_at(data, path) == grid.cells[(row, column)]
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit", "value"),
+    [
+        pytest.param("4", "working_hours", {"working_hours": Decimal(4)}, id="4 working hours"),
+        pytest.param("1.5-2.5", "hours", {"hours": [Decimal("1.5"), Decimal("2.5")]}, id="a range"),
+        pytest.param(
+            "1,5–2,5",
+            "hours",
+            {"hours": [Decimal("1.5"), Decimal("2.5")]},
+            id="a range as typed in Kyiv",
+        ),
+        pytest.param("", "working_days", None, id="no target"),
+    ],
+)
+def test_a_target_typed_in_the_matrix_is_read_as_the_catalog_file_writes_it(typed, unit, value):
+    assert editing.parse_sla(typed, unit) == value
+
+
+def test_a_target_shows_as_its_amount_and_unit():
+    iiko = editing.read((CATALOG_DIR / "iiko.toml").read_text(encoding="utf-8"))
+    targets, plans, cells = editing.sla_matrix(iiko)
+    assert targets[0] == "blocking" and plans == ("contract", "one-off")
+    assert editing.sla_parts(cells[("blocking", "contract")]) == ("1.5-2.5", "hours")
+    assert editing.sla_parts(cells[("critical", "one-off")]) == ("3", "working_days")

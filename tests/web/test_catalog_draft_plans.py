@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import CatalogDraft
+from tests.web.conftest import Page
 from tests.web.drafting import (
     client_with_a_period,
     draft_value,
@@ -241,3 +242,51 @@ def test_a_plan_name_too_long_for_a_comparison_is_refused(app, admin):
     assert refused.status_code == 422
     assert "at most 200 characters" in visible_text(refused.get_data(as_text=True))
     assert draft_value(app, "plans.optima.name.en") == "OPTIMA"
+
+
+# --- service levels -----------------------------------------------------------------------------
+
+
+def save_sla(admin, path, amount, unit, was):
+    token = admin.token("/admin/catalog/draft")
+    return admin.client.post(
+        f"/admin/catalog/draft/sla?path={path}",
+        data={
+            "csrf_token": token,
+            f"sla.{path}.amount": amount,
+            f"sla.{path}.unit": unit,
+            f"was.{path}": was,
+        },
+        headers={"HX-Request": "true"},
+    )
+
+
+def test_a_plans_target_is_changed_in_the_matrix_and_read_by_the_engine(app, admin):
+    started(admin)
+    path = "plans.optima.sla.reaction"
+    page = Page(admin.client.get("/admin/catalog/draft").get_data(as_text=True))
+    assert page.value(f"sla.{path}.amount") == "1"
+    was = page.value(f"was.{path}")
+    assert save_sla(admin, path, "6", "working_hours", was).status_code == 200
+    assert draft_value(app, f"{path}.working_hours") == "6"
+    changes = visible_text(admin.client.get("/admin/catalog/draft/changes").get_data(as_text=True))
+    assert f"{path}.working_days 1 —" in changes and f"{path}.working_hours — 6" in changes
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "status", "message"),
+    [
+        pytest.param("soon", "working_hours", 422, "Type a number", id="a word"),
+        pytest.param("4", "fortnights", 422, "Choose a unit.", id="a unit that does not exist"),
+        pytest.param("2.5-1.5", "hours", 422, "0 < from < to", id="a range the wrong way round"),
+        pytest.param("0", "hours", 422, "must be more than 0", id="no time at all"),
+    ],
+)
+def test_a_target_that_cannot_be_is_refused_beside_it(app, admin, amount, unit, status, message):
+    started(admin)
+    path = "plans.optima.sla.reaction"
+    was = Page(admin.client.get("/admin/catalog/draft").get_data(as_text=True)).value(f"was.{path}")
+    refused = save_sla(admin, path, amount, unit, was)
+    assert refused.status_code == status
+    assert message in visible_text("<body>" + refused.get_data(as_text=True))
+    assert draft_value(app, f"{path}.working_days") == "1"
