@@ -28,6 +28,7 @@ ACTIONS = (
     "user.deactivated",
     "user.reactivated",
     "staff.invited",
+    "staff.invitation_revoked",
 )
 COMMAND_LINE = "command line"
 

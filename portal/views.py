@@ -32,13 +32,17 @@ def money(amount: Decimal | None, currency: str) -> str:
 
 
 def catalog_part(template: str, **context) -> Markup:
-    """Render ``template`` once per catalog version and language, then reuse the HTML.
+    """Render ``template`` once per catalog version, language and plans compared, then reuse
+    the HTML.
 
-    For parts that depend on nothing else: feature rows, SLA rows, services.
+    For parts that depend on nothing else: feature rows, SLA rows, services. The plans
+    compared are the offered ones, and an archived one its client is on.
     """
-    catalog = context.get("catalog") or context["comparison"].catalog
+    comparison = context.get("comparison")
+    catalog = context.get("catalog") or comparison.catalog
     version = rendering.version_key(catalog)
-    key = (template, *version, wording.locale_code()) if version else None
+    columns = tuple(column.plan.code for column in comparison.columns) if comparison else ()
+    key = (template, *version, wording.locale_code(), columns) if version else None
     return rendering.parts.get_or_render(key, lambda: render_template(template, **context))
 
 

@@ -540,7 +540,10 @@ def invitation(token: str):
         html = render_template("accounts/invitation_rejected.html")
         return _private(make_response(html, 400))
     # The page speaks the language the invitation was mailed in, unless the visitor chose one.
-    mailed_in = found.organization.language if found.organization else catalog.locale
+    if found.organization is not None:
+        mailed_in = found.organization.language
+    else:  # a staff invitation was mailed in its admin's language
+        mailed_in = (found.invited_by.locale if found.invited_by else None) or catalog.locale
     with speaking(None if chosen_locale() else mailed_in):
         return _accept_invitation(found)
 

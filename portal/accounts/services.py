@@ -534,6 +534,11 @@ def open_invitation(session: Session, token: str, now: datetime) -> Invitation |
     ).scalar_one_or_none()
     if invitation is None or not invitation.is_open(now):
         return None
+    if invitation.staff_role is not None:
+        # A staff invitation stands while whoever sent it is an active admin.
+        inviter = invitation.invited_by
+        if inviter is None or inviter.role != "admin" or not inviter.active:
+            return None
     return invitation
 
 

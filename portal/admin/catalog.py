@@ -31,7 +31,7 @@ from portal.catalog.wording import (
     term_name,
 )
 from portal.clock import now, today_in
-from portal.extensions import db
+from portal.extensions import db, htmx
 from portal.formatting import day, gregorian_date_text, moment
 from portal.headers import image_answer, private
 from portal.i18n import LANGUAGE_NAMES, LOCALES
@@ -77,6 +77,10 @@ EDIT_ERRORS = {
     "plan_exists": _l("The catalog has a plan %(plan)s already."),
     "unknown_plan": _l("Choose the plan to copy."),
     "plans_changed": _l("The plans changed meanwhile: look at them again."),
+    "cannot_move": _l(
+        "This file's plans are spread among other sections: "
+        "move them in the plans' part of the file."
+    ),
 }
 
 
@@ -174,6 +178,21 @@ def _isolated(text: str) -> str:
     return f"\u2068{text}\u2069"
 
 
+def _draft_gone():
+    """The answer when another admin published or discarded the draft a moment ago: to the
+    catalog's versions (htmx follows too), saying so."""
+    flash(
+        _("Another admin published or discarded the draft meanwhile; your change was not saved."),
+        "error",
+    )
+    target = url_for("admin.catalog_versions")
+    if htmx:
+        response = private("", 409)
+        response.headers["HX-Redirect"] = target
+        return response
+    return redirect(target, 303)
+
+
 def _refused(error: drafts.DraftError, endpoint: str = "admin.draft", **args):
     flash(_error_text(error), "error")
     return redirect(url_for(endpoint, **args), 303)
@@ -190,7 +209,15 @@ def draft():
     published = published_catalog()
     if draft is None:
         return private(render_template("admin/draft_none.html", catalog=published))
-    return private(render_template("admin/draft.html", **_draft_page(draft)))
+    try:
+        page = _draft_page(draft)
+    except CatalogError as error:
+        # Only a draft older than this check can be one (its files changed under it): say
+        # why, and offer to discard it or upload a file in its place.
+        broken = _error_text(drafts.DraftError("invalid", error=error))
+        html = render_template("admin/draft_none.html", catalog=published, broken=broken)
+        return private(html, 409)
+    return private(render_template("admin/draft.html", **page))
 
 
 def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
@@ -234,6 +261,8 @@ def start_draft():
     try:
         drafts.start_draft(db.session, _name(), _actor(), now())
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         return _refused(error, "admin.catalog_versions")
     return redirect(url_for("admin.draft"), 303)
 
@@ -287,6 +316,8 @@ def save_cells():
         try:
             draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
         except drafts.DraftError as error:
+            if error.code == "no_draft":
+                return _draft_gone()
             status = 409 if error.code == "stale" else 422
             if error.code == "stale":
                 stale = {item.path: item for item in error.params["stale"]}
@@ -366,6 +397,8 @@ def save_features():
         try:
             draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
         except drafts.DraftError as error:
+            if error.code == "no_draft":
+                return _draft_gone()
             status = 409 if error.code == "stale" else 422
             message = _error_text(error)
             for path in changed:
@@ -456,6 +489,8 @@ def save_sla():
         try:
             draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
         except drafts.DraftError as error:
+            if error.code == "no_draft":
+                return _draft_gone()
             status = 409 if error.code == "stale" else 422
             for path in changed:
                 errors[path] = _error_text(error)
@@ -543,6 +578,8 @@ def save_plan(code: str):
     try:
         drafts.save_values(db.session, draft.name, values, _actor(), now())
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         return _plan_refused(draft, code, _error_text(error), 409 if error.code == "stale" else 422)
     flash(_("The plan is saved in the draft."))
     return redirect(url_for("admin.draft") + f"#plan-{code}", 303)
@@ -570,6 +607,8 @@ def move_plan(code: str):
     try:
         drafts.reorder_plans(db.session, draft.name, order, was, _actor(), now())
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         return _plan_refused(draft, code, _error_text(error), 409 if error.code == "stale" else 422)
     return redirect(url_for("admin.draft") + f"#plan-{code}", 303)
 
@@ -600,6 +639,8 @@ def add_plan():
         try:
             drafts.add_plan(db.session, draft.name, source, code, names, _actor(), now())
         except drafts.DraftError as error:
+            if error.code == "no_draft":
+                return _draft_gone()
             errors["new.code"] = _error_text(error)
         else:
             flash(_("Plan %(code)s is added to the draft: set its prices below.", code=code))
@@ -625,7 +666,7 @@ def _read_bulk(form, catalog) -> tuple[dict, dict]:
         try:
             typed = form.get(field, "").strip().replace(",", ".")
             value = Decimal(typed.lstrip("+-")) if typed else None
-            if value is None or not value.is_finite():
+            if value is None or not value.is_finite() or abs(value) > 10**9:
                 raise ArithmeticError
             asked[field] = -value if typed.startswith("-") else value
         except ArithmeticError:
@@ -636,7 +677,10 @@ def _read_bulk(form, catalog) -> tuple[dict, dict]:
             )
     if "percent" in asked and not Decimal(-100) < asked["percent"] <= Decimal(1000):
         errors["percent"] = _("Between -100% and 1000%.")
-    if "step" in asked and asked["step"] <= 0:
+    if "step" in asked and not (
+        editing.MIN_STEP <= asked["step"] <= 10**9
+        and asked["step"] == asked["step"].quantize(editing.MIN_STEP)
+    ):
         errors["step"] = str(EDIT_ERRORS["bad_step"])
     return asked, errors
 
@@ -683,6 +727,8 @@ def bulk_change():
     try:
         drafts.save_values(db.session, draft.name, values, _actor(), now())
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         return _refused(error)
     flash(_("%(count)s prices changed in the draft.", count=number(len(values))))
     return redirect(url_for("admin.draft"), 303)
@@ -706,6 +752,8 @@ def draft_section(section: str):
         try:
             drafts.replace_section(db.session, draft.name, section, typed, was, _actor(), now())
         except drafts.DraftError as refused:
+            if refused.code == "no_draft":
+                return _draft_gone()
             error, status = _error_text(refused), 409 if refused.code == "stale" else 422
             if refused.code == "stale":
                 was = current  # saving again replaces theirs, knowingly
@@ -792,6 +840,8 @@ def import_draft():
     try:
         drafts.import_source(db.session, _name(), text.replace("\r\n", "\n"), _actor(), now())
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         return _refused(error, "admin.catalog_versions")
     flash(_("The file is the draft now: look at its changes, then publish it."))
     return redirect(url_for("admin.draft_changes"), 303)
@@ -818,6 +868,8 @@ def upload_logo():
     try:
         drafts.set_logo(db.session, draft.name, upload.filename, content, _actor(), now())
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         message = (
             _("A logo is an SVG or PNG file.") if error.code == "logo_type" else _error_text(error)
         )
@@ -874,6 +926,8 @@ def publish_draft():
     try:
         version = drafts.publish_draft(db.session, draft.name, _actor(), now(), effective_at)
     except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
         return _refused(error)
     session.pop(PREVIEW_KEY, None)
     # Clients whose renewal price changes are told by the notices job, now rather than at

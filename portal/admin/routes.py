@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "user.deactivated": _l("Account deactivated"),
     "user.reactivated": _l("Account reactivated"),
     "staff.invited": _l("Staff member invited"),
+    "staff.invitation_revoked": _l("Staff invitation withdrawn"),
 }
 
 
@@ -126,6 +127,7 @@ STAFF_ERRORS = {
     "bad_email": _l("This is not an e-mail address. Type it like name@example.com."),
     "has_account": _l("This address already has an account; a role is changed on its row below."),
     "busy": _l("This address is being invited by another admin just now: try again."),
+    "no_such_invitation": _l("This invitation was accepted, withdrawn or has expired."),
     "unknown_role": _l("Choose staff or admin."),
     "not_yourself": _l("You cannot change your own account: ask another admin."),
     "last_admin": _l("This is the last active admin: make someone else an admin first."),
@@ -188,6 +190,26 @@ def invite_staff():
         form.email.errors = [str(STAFF_ERRORS[error.code])]
         return _staff_page(form, 409 if error.code in ("has_account", "busy") else 422)
     flash(_("The invitation to %(email)s is on its way.", email=invitation.email))
+    return redirect(url_for("admin.staff"), 303)
+
+
+@bp.post("/admin/staff/invitations/<id:invitation_id>/revoke")
+@admin_required
+def revoke_staff_invitation(invitation_id: int):
+    """Withdraw a staff invitation: its link stops working at once."""
+    try:
+        invitation = staff_accounts.revoke_invitation(
+            db.session, invitation_id, actor=Actor(current_user.id, current_user.email), now=now()
+        )
+    except staff_accounts.StaffError as error:
+        flash(str(STAFF_ERRORS[error.code]), "error")
+        return redirect(url_for("admin.staff"), 303)
+    flash(
+        _(
+            "The invitation to %(email)s is withdrawn; its link no longer works.",
+            email=invitation.email,
+        )
+    )
     return redirect(url_for("admin.staff"), 303)
 
 

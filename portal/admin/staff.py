@@ -225,3 +225,30 @@ def pending_staff_invitations(session: Session, now: datetime) -> list[Invitatio
             .limit(100)
         )
     )
+
+
+def revoke_invitation(
+    session: Session, invitation_id: int, *, actor: Actor, now: datetime
+) -> Invitation:
+    """End an open staff invitation now (its link stops working); audited; commits.
+    StaffError ``no_such_invitation``."""
+    invitation = session.scalar(
+        select(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.organization_id.is_(None))
+        .with_for_update()
+    )
+    if invitation is None or not invitation.is_open(now):
+        session.rollback()
+        raise StaffError("no_such_invitation")
+    invitation.expires_at = now
+    record(
+        session,
+        actor,
+        "staff.invitation_revoked",
+        invitation.email,
+        before={"role": invitation.staff_role},
+        after={"revoked": True},
+        now=now,
+    )
+    session.commit()
+    return invitation

@@ -120,6 +120,9 @@ def _candidates(
         .join(Order, Order.id == SubscriptionPeriod.order_id)
         .where(
             SubscriptionPeriod.catalog == version.name,
+            # Bought at an earlier version: a client who ordered at these prices has no
+            # change to be told of.
+            Order.catalog_version < version.version,
             SubscriptionPeriod.ended_on.is_(None),
             SubscriptionPeriod.end >= today,
             SubscriptionPeriod.end >= changes_on - timedelta(days=1),

@@ -41,6 +41,11 @@ def publish(name_or_path: str) -> None:
         )
     except CatalogError as error:
         raise click.ClickException(str(error)) from None
+    except services.TooEarly as early:
+        raise click.ClickException(
+            f"a version scheduled for {early.after.isoformat()} is not in effect yet: "
+            "publish from the admin area's draft, from that day or later"
+        ) from None
     click.echo(f"{row.name} version {row.version} ({row.checksum[:12]}) is the newest")
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 from sqlalchemy.orm import Session
 
 from portal.audit import Actor, record
@@ -40,8 +40,9 @@ class Stale:
 
 
 class DraftError(ValueError):
-    """Why a draft use case refused: ``code`` (``no_draft``, ``stale``, ``invalid``,
-    ``edit``, ``other_catalog``, ``base_moved``, ``too_early``) and what it is about."""
+    """Why a draft use case refused: ``code`` (``no_draft``, ``no_version``, ``stale``,
+    ``invalid``, ``edit``, ``other_catalog``, ``base_moved``, ``too_early``, ``no_changes``,
+    ``logo_type``) and what it is about."""
 
     def __init__(self, code: str, **params):
         self.code = code
@@ -70,6 +71,10 @@ def start_draft(session: Session, name: str, actor: Actor, now: datetime) -> Cat
         created_by_id=actor.user_id,
         updated_at=now,
         updated_by=actor.name[:320],
+        # Its logo with it: a version published meanwhile with another logo changes nothing
+        # the draft reads.
+        logo_name=newest.logo_name,
+        logo=newest.logo,
     )
     session.add(draft)
     record(
@@ -114,9 +119,14 @@ def _files(
     own = dict([logo]) if logo else {}
     if draft.logo_name and draft.logo:
         own.setdefault(draft.logo_name, draft.logo)
-    newest = services.newest_version(session, draft.name)
+    return ChainMap(own, *_version_files(session, draft.name).maps)
+
+
+def _version_files(session: Session, name: str) -> ChainMap:
+    """The newest version's logo, then the bundled catalogs' files."""
+    newest = services.newest_version(session, name)
     known = {newest.logo_name: newest.logo} if newest and newest.logo_name and newest.logo else {}
-    return ChainMap(own, known, BUNDLED_FILES)
+    return ChainMap(known, BUNDLED_FILES)
 
 
 LOGO_NAMES = {".svg": "logo.svg", ".png": "logo.png"}
@@ -156,10 +166,23 @@ def set_logo(
     return draft
 
 
+LOGO_FILE = "provider.logo (image)"
+
+
 def changes(session: Session, draft: CatalogDraft) -> list[editing.Change]:
-    """Every value of the draft that differs from the newest published version."""
+    """Every value of the draft that differs from the newest published version, and its
+    logo's image when it is another one."""
     newest = services.newest_version(session, draft.name)
-    return editing.diff(newest.source if newest else "", draft.source)
+    found = editing.diff(newest.source if newest else "", draft.source)
+    named = editing.value_at(editing.read(draft.source), "provider.logo")
+    if draft.logo and named == draft.logo_name and (newest is None or newest.logo != draft.logo):
+        before = _image(newest.logo) if newest is not None and newest.logo else None
+        found.append(editing.Change(LOGO_FILE, before, _image(draft.logo)))
+    return found
+
+
+def _image(content: bytes) -> str:
+    return f"{len(content):,} bytes, sha256 {hashlib.sha256(content).hexdigest()[:12]}"
 
 
 def save_values(
@@ -259,10 +282,12 @@ def replace_section(
         )
     try:
         source = editing.replace_section(draft.source, section, typed)
+        # tomlkit reads some texts the catalog's TOML reader refuses (a control character):
+        # those are refused here, as not TOML.
+        before, after = _changed_values(draft.source, source)
     except editing.EditError as error:
         session.rollback()
         raise DraftError("edit", error=error) from None
-    before, after = _changed_values(draft.source, source)
     return _save(session, draft, source, actor, now, "catalog.draft_edited", before, after)
 
 
@@ -274,6 +299,17 @@ def import_source(
     code = catalog_code_of(text)
     if code is not None and code != name:
         raise DraftError("other_catalog", found=code, name=name)
+    existing = draft_of(session, name)
+    try:
+        catalog = parse_catalog(
+            text,
+            source="uploaded file",
+            files=_files(session, existing) if existing else _version_files(session, name),
+        )
+    except CatalogError as error:
+        raise DraftError("invalid", error=error) from None
+    if catalog.code != name:
+        raise DraftError("other_catalog", found=catalog.code, name=name)
     start_draft(session, name, actor, now)
     draft = _locked(session, name)
     before, after = _changed_values(draft.source, text) if _readable(text) else ({}, {})
@@ -282,10 +318,10 @@ def import_source(
 
 def discard(session: Session, name: str, actor: Actor, now: datetime) -> None:
     """Drop the draft of catalog ``name`` (nothing published changes); commits."""
-    draft = draft_of(session, name)
-    if draft is None:
-        return
-    draft = locked_row(session, CatalogDraft, draft.id)
+    try:
+        draft = _locked(session, name)
+    except DraftError:
+        return  # discarded or published by another admin a moment ago: nothing left to do
     record(
         session,
         actor,
@@ -338,10 +374,16 @@ def publish_draft(
 
 
 def _locked(session: Session, name: str) -> CatalogDraft:
+    """The draft, read afresh and locked; ``no_draft`` if there is none, or another admin
+    published or discarded it a moment ago."""
     draft = draft_of(session, name)
     if draft is None:
         raise DraftError("no_draft")
-    return locked_row(session, CatalogDraft, draft.id)
+    try:
+        return locked_row(session, CatalogDraft, draft.id)
+    except NoResultFound:
+        session.rollback()
+        raise DraftError("no_draft") from None
 
 
 def _save(

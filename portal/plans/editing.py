@@ -42,6 +42,7 @@ SECTIONS = (
     "plans",
 )
 MAX_DECIMALS = 2
+MIN_STEP = Decimal("0.01")
 
 
 class EditError(ValueError):
@@ -178,8 +179,8 @@ def value_at(data: Mapping, path: str) -> Any:
 
 
 def grids(data: Mapping) -> list[Grid]:
-    """The catalog's plan tables that hold prices, each as a grid: terms sorted by length
-    (the budget year last), other rows in the order the plans name them."""
+    """The catalog's tables of prices, each as a grid: terms sorted by length (months, then
+    the budget year, then years), other rows in the order the plans name them."""
     plans = data.get("plans", {})
     found = []
     for table in GRID_TABLES:
@@ -386,10 +387,10 @@ def parse_amount(typed: str) -> Decimal | None:
         raise EditError("not_a_number", value=typed)
     if number < 0:
         raise EditError("negative")
-    if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_HALF_UP):
-        raise EditError("too_many_decimals", places=MAX_DECIMALS)
     if number > MAX_NUMBER:
         raise EditError("too_large")
+    if number != number.quantize(Decimal(1).scaleb(-MAX_DECIMALS), rounding=ROUND_HALF_UP):
+        raise EditError("too_many_decimals", places=MAX_DECIMALS)
     return number
 
 
@@ -458,10 +459,15 @@ def reorder_plans(text: str, order: Iterable[str]) -> str:
     if not isinstance(plans, Mapping) or sorted(order) != sorted(plans):
         raise EditError("plans_changed")
     tables = {code: plans[code] for code in order}
-    for code in list(plans):
-        del plans[code]
-    for code in order:
-        plans[code] = tables[code]
+    try:
+        for code in list(plans):
+            del plans[code]
+        for code in order:
+            plans[code] = tables[code]
+    except (IndexError, KeyError, tomlkit.exceptions.TOMLKitError):
+        # Plans whose tables are spread among other sections of the file: tomlkit cannot
+        # move them; the plans' part of the file can.
+        raise EditError("cannot_move") from None
     return tomlkit.dumps(document)
 
 
@@ -524,7 +530,7 @@ def bulk_change(
     """Every price of ``plans``' ``tables`` (``terms``, ``loyalty``) changed by ``percent``
     and rounded half-up to a multiple of ``step`` (10 UAH; 0.01 for kopecks): the cells a
     bulk change would write, unchanged cells left out."""
-    if step <= 0:
+    if not MIN_STEP <= step <= MAX_NUMBER or step != step.quantize(MIN_STEP):
         raise EditError("bad_step")
     factor = 1 + percent / 100
     changes = []

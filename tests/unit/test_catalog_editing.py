@@ -236,3 +236,16 @@ def test_a_target_shows_as_its_amount_and_unit():
     assert targets[0] == "blocking" and plans == ("contract", "one-off")
     assert editing.sla_parts(cells[("blocking", "contract")]) == ("1.5-2.5", "hours")
     assert editing.sla_parts(cells[("critical", "one-off")]) == ("3", "working_days")
+
+
+@pytest.mark.parametrize("typed", ["1e30", "9" * 29])
+def test_a_number_too_large_for_any_price_is_refused_as_such(typed):
+    with pytest.raises(editing.EditError) as refused:
+        editing.parse_amount(typed)
+    assert refused.value.code == "too_large"
+
+
+@pytest.mark.parametrize("step", [Decimal("1e-25"), Decimal("0.001"), Decimal(0)])
+def test_a_bulk_change_rounds_to_a_kopeck_at_the_finest(step):
+    with pytest.raises(editing.EditError):
+        editing.bulk_change(editing.read(KBS), ["optima"], ["terms"], Decimal(8), step)

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import CatalogVersion
+from portal.models import CatalogDraft, CatalogVersion
 from portal.plans.loading import CATALOG_DIR
 from tests.web.drafting import (
     CELL,
@@ -149,3 +149,24 @@ def test_a_previewed_logo_is_the_drafts_and_is_never_kept_by_a_cache(app, admin)
     assert previewed.headers["Cache-Control"] == "private, no-store"
     public = app.test_client().get("/provider/logo?v=1")
     assert public.data != SVG and "immutable" in public.headers["Cache-Control"]
+
+
+def test_a_file_refused_leaves_no_draft_behind(app, admin):
+    refused = upload(admin, "[catalog\ncode = 1")
+    assert refused.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CatalogDraft.id))) == 0
+    assert "catalog.draft_started" not in actions(app)
+
+
+def test_a_new_logo_alone_is_a_change_to_publish(app, admin):
+    started(admin)
+    upload_logo(admin, SVG, "mark.svg")
+    assert publish(admin).status_code == 303
+    started(admin)
+    other = SVG.replace(b'width="10" height="10"/>', b'width="5" height="5"/>')
+    upload_logo(admin, other, "mark.svg")
+    changes = visible_text(admin.client.get("/admin/catalog/draft/changes").get_data(as_text=True))
+    assert "provider.logo (image)" in changes
+    assert publish(admin).status_code == 303
+    assert app.test_client().get("/provider/logo?v=3").data == other

@@ -290,3 +290,21 @@ def test_a_target_that_cannot_be_is_refused_beside_it(app, admin, amount, unit, 
     assert refused.status_code == status
     assert message in visible_text("<body>" + refused.get_data(as_text=True))
     assert draft_value(app, f"{path}.working_days") == "1"
+
+
+def test_the_features_of_an_archived_plan_show_to_its_client_whoever_looked_first(
+    app, admin, acme, form_client, make_user
+):
+    client = client_with_a_period(app, acme, form_client, make_user)  # on OPTIMA
+    started(admin)
+    was = shown_was(admin, "optima")
+    save_plan(admin, "optima", was["was_name"], archived=True, en="OPTIMA", uk="ОПТИМА")
+    publish(admin)
+    first = app.test_client().get("/plans?term=7m&lang=en").get_data(as_text=True)
+    assert 'data-plan="optima"' not in first
+    mine = client.client.get("/plans?term=7m&lang=en").get_data(as_text=True)
+    features = re.findall(r'<td data-plan="(\w+)">', mine)
+    assert features.count("optima") == features.count("premium") > 0, "a column of its own"
+    assert 'data-choose="optima"' in mine, "and a Choose button to renew it"
+    again = app.test_client().get("/plans?term=7m&lang=en").get_data(as_text=True)
+    assert '<td data-plan="optima">' not in again

@@ -279,3 +279,41 @@ def test_every_price_table_of_the_bundled_catalogs_is_a_grid_of_cells(
     assert page.value(f"cell.{path}") == was
     assert save_cell(admin, path, typed, was).status_code == 200
     assert draft_value(app, path) == typed
+
+
+def test_a_section_with_a_character_toml_does_not_allow_is_refused(app, admin):
+    started(admin)
+    path = "/admin/catalog/draft/sections/services"
+    was = Page(admin.client.get(path).get_data(as_text=True)).inputs["was"]["value"]
+    refused = admin.submit(
+        path,
+        path,
+        {"source": was.replace("hour_step = 1", 'hour_step = 1\nx = "\x01"'), "was": was},
+    )
+    assert refused.status_code == 422
+    assert "not valid TOML" in visible_text(refused.get_data(as_text=True))
+
+
+def test_a_cell_saved_after_another_admin_discarded_the_draft_is_sent_to_the_versions(
+    app, admin, second_admin
+):
+    started(admin)
+    assert (
+        second_admin.submit("/admin/catalog/draft", "/admin/catalog/draft/discard").status_code
+        == 303
+    )
+    refused = save_cell(admin, CELL, "44000", "40740")
+    assert refused.status_code in (404, 409)
+    if refused.status_code == 409:
+        assert refused.headers["HX-Redirect"] == "/admin/catalog"
+
+
+def test_a_bulk_step_finer_than_a_kopeck_is_refused(app, admin):
+    started(admin)
+    refused = admin.submit(
+        "/admin/catalog/draft",
+        "/admin/catalog/draft/bulk",
+        {"plan": ["optima"], "table": ["terms"], "percent": "8", "step": "1e-25"},
+    )
+    assert refused.status_code == 422
+    assert "Round to a positive amount" in visible_text(refused.get_data(as_text=True))

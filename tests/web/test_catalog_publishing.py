@@ -233,3 +233,24 @@ def test_the_notices_run_by_hand_from_the_command_line(
     assert result.exit_code == 0, result.output
     assert "1 notice(s) written to the outbox" in result.output
     assert len(price_mails(mails)) == 1
+
+
+def test_a_client_who_bought_at_the_new_prices_is_not_told_they_changed(
+    app, admin, acme, form_client, make_user, mails
+):
+    started(admin)
+    save_cell(admin, CELL, "44000", "40740")
+    publish(admin)
+    client_with_a_period(app, acme, form_client, make_user)  # ordered at 44 000
+    with app.app_context():
+        app.extensions["jobs"].run_by_hand("billing.price-notices")
+    assert price_mails(mails) == []
+
+
+def test_the_command_line_cannot_publish_before_a_scheduled_version(app, admin):
+    started(admin)
+    save_cell(admin, CELL, "44000", "40740")
+    publish(admin, when="day", publish_day="2027-01-01")
+    result = app.test_cli_runner().invoke(args=["catalog", "publish", "kbs"])
+    assert result.exit_code == 1
+    assert "a version scheduled for 2026-12-31T22:00:00+00:00 is not in effect yet" in result.output

@@ -194,3 +194,31 @@ def test_only_admins_invite_staff(app, desk):
         "/staff/tickets", "/admin/staff/invitations", {"email": "x@example.com", "role": "admin"}
     )
     assert refused.status_code == 404
+
+
+def test_a_withdrawn_invitation_link_no_longer_works(app, admin, mails):
+    invite(admin, "agent3@example.com")
+    (mail,) = mails()
+    with app.app_context():
+        (invitation,) = db.session.scalars(sa.select(Invitation))
+    withdrawn = admin.submit("/admin/staff", f"/admin/staff/invitations/{invitation.id}/revoke")
+    assert withdrawn.status_code == 303
+    assert admin.client.get(link_in(mail)).status_code == 400
+    again = admin.submit("/admin/staff", f"/admin/staff/invitations/{invitation.id}/revoke")
+    assert "was accepted, withdrawn or has expired" in visible_text(
+        admin.client.get(again.location).get_data(as_text=True)
+    )
+    assert [a for a, *_ in audit(app)][-1] == "staff.invitation_revoked"
+
+
+def test_an_invitation_from_an_admin_no_longer_admin_no_longer_works(app, admin, make_user, mails):
+    invite(admin, "agent4@example.com", role="admin")
+    (mail,) = mails()
+    other = make_user("other-admin@example.com", role="admin", name="Other")
+    with app.app_context():
+        set_role(db.session, admin_id(app), "staff", actor=Actor(other.id, other.email), now=now())
+    assert admin.client.get(link_in(mail)).status_code == 400
+
+
+def admin_id(app) -> int:
+    return user_of(app, "root@example.com").id
