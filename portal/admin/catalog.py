@@ -230,6 +230,8 @@ def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
         "grids": editing.grids(data),
         "features": editing.feature_matrix(data),
         "sla": editing.sla_matrix(data),
+        "payment_choices": PAYMENT_CHOICES,
+        "payment_was": editing.shown(editing.value_at(data, "catalog.payment_methods")),
         "sla_parts": editing.sla_parts,
         "units": UNIT_LABELS,
         "feature_shown": editing.feature_shown,
@@ -845,6 +847,36 @@ def import_draft():
         return _refused(error, "admin.catalog_versions")
     flash(_("The file is the draft now: look at its changes, then publish it."))
     return redirect(url_for("admin.draft_changes"), 303)
+
+
+# --- payment methods ------------------------------------------------------------------------
+
+PAYMENT_CHOICES = {
+    "card": _l("By card (Stripe Checkout)"),
+    "bank-transfer": _l("By bank transfer, against an invoice"),
+}
+
+
+@bp.post("/admin/catalog/draft/payment-methods")
+@admin_required
+def save_payment_methods():
+    """How clients pay: by card, by bank transfer, or both (one at least)."""
+    draft = _draft_or_404()
+    chosen = [code for code in PAYMENT_CHOICES if code in request.form.getlist("method")]
+    if not chosen:
+        flash(_("Choose at least one way to pay."), "error")
+        return redirect(url_for("admin.draft") + "#payment", 303)
+    was = request.form.get("was", "")
+    try:
+        drafts.save_values(
+            db.session, draft.name, {"catalog.payment_methods": (was, chosen)}, _actor(), now()
+        )
+    except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
+        return _refused(error, "admin.draft", _anchor="payment")
+    flash(_("The ways to pay are saved in the draft."))
+    return redirect(url_for("admin.draft") + "#payment", 303)
 
 
 # --- the provider's logo ----------------------------------------------------------------------

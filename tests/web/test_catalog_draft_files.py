@@ -14,6 +14,7 @@ from portal.models import CatalogDraft, CatalogVersion
 from portal.plans.loading import CATALOG_DIR
 from tests.web.drafting import (
     CELL,
+    TOKEN_PAGE,
     actions,
     draft_value,
     publish,
@@ -100,7 +101,7 @@ SVG = (
 
 def upload_logo(admin, content: bytes, name: str):
     return admin.submit(
-        "/admin/catalog/draft",
+        TOKEN_PAGE,
         "/admin/catalog/draft/logo",
         {"logo": (io.BytesIO(content), name)},
         content_type="multipart/form-data",
@@ -143,7 +144,7 @@ def test_a_logo_that_is_not_an_svg_or_png_is_refused_and_the_old_one_kept(
 def test_a_previewed_logo_is_the_drafts_and_is_never_kept_by_a_cache(app, admin):
     started(admin)
     upload_logo(admin, SVG, "mark.svg")
-    admin.submit("/admin/catalog/draft", "/admin/catalog/draft/preview")
+    admin.submit(TOKEN_PAGE, "/admin/catalog/draft/preview")
     previewed = admin.client.get("/provider/logo")
     assert previewed.data == SVG
     assert previewed.headers["Cache-Control"] == "private, no-store"
@@ -170,3 +171,28 @@ def test_a_new_logo_alone_is_a_change_to_publish(app, admin):
     assert "provider.logo (image)" in changes
     assert publish(admin).status_code == 303
     assert app.test_client().get("/provider/logo?v=3").data == other
+
+
+# --- ways to pay ------------------------------------------------------------------------------
+
+
+def pay_by(admin, *methods, was='["card", "bank-transfer"]'):
+    return admin.submit(
+        TOKEN_PAGE,
+        "/admin/catalog/draft/payment-methods",
+        {"method": list(methods), "was": was},
+    )
+
+
+def test_the_ways_to_pay_are_chosen_in_the_draft(app, admin):
+    started(admin)
+    assert pay_by(admin, "bank-transfer").status_code == 303
+    assert draft_value(app, "catalog.payment_methods") == '["bank-transfer"]'
+
+
+def test_paying_no_way_at_all_is_refused(app, admin):
+    started(admin)
+    pay_by(admin)
+    page = visible_text(admin.client.get("/admin/catalog/draft").get_data(as_text=True))
+    assert "Choose at least one way to pay." in page
+    assert draft_value(app, "catalog.payment_methods") == '["card", "bank-transfer"]'

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import CatalogDraft
 from tests.web.conftest import Page
 from tests.web.drafting import (
+    TOKEN_PAGE,
     client_with_a_period,
     draft_value,
     make_organization_client,
@@ -33,7 +34,7 @@ def save_plan(admin, code, was_name, was_archived="", archived=False, **names):
     }
     if archived:
         data["archived"] = "1"
-    return admin.submit("/admin/catalog/draft", f"/admin/catalog/draft/plans/{code}", data)
+    return admin.submit(TOKEN_PAGE, f"/admin/catalog/draft/plans/{code}", data)
 
 
 def shown_was(admin, code):
@@ -93,7 +94,7 @@ def test_a_plan_moved_earlier_is_shown_earlier_and_a_stale_move_is_refused(
     order = re.search(r'name="was" value="([^"]+)"', html).group(1)
     assert order == "prof,optima,premium"
     moved = admin.submit(
-        "/admin/catalog/draft",
+        TOKEN_PAGE,
         "/admin/catalog/draft/plans/premium/move",
         {"was": order, "direction": "up"},
     )
@@ -104,7 +105,7 @@ def test_a_plan_moved_earlier_is_shown_earlier_and_a_stale_move_is_refused(
         source = db.session.scalar(sa.select(CatalogDraft.source))
         assert editing.plan_codes(editing.read(source)) == ("prof", "premium", "optima")
     refused = second_admin.submit(
-        "/admin/catalog/draft",
+        TOKEN_PAGE,
         "/admin/catalog/draft/plans/prof/move",
         {"was": order, "direction": "down"},
     )
@@ -116,7 +117,7 @@ def test_a_plan_moved_earlier_is_shown_earlier_and_a_stale_move_is_refused(
 def test_a_plan_added_as_a_copy_of_another_is_priced_like_it_until_changed(app, admin):
     started(admin)
     added = admin.submit(
-        "/admin/catalog/draft",
+        TOKEN_PAGE,
         "/admin/catalog/draft/plans",
         {"source": "optima", "code": "optima-plus", "name.en": "OPTIMA+", "name.uk": "ОПТИМА+"},
     )
@@ -148,7 +149,7 @@ def test_a_plan_that_cannot_be_added_says_why(app, admin, fields, message):
         "name.uk": "ОПТИМА+",
         **fields,
     }
-    refused = admin.submit("/admin/catalog/draft", "/admin/catalog/draft/plans", data)
+    refused = admin.submit(TOKEN_PAGE, "/admin/catalog/draft/plans", data)
     assert refused.status_code == 422
     assert message in visible_text(refused.get_data(as_text=True))
 
@@ -173,7 +174,7 @@ def test_archiving_every_plan_is_refused_with_the_catalog_files_reason(app, admi
 
 
 def save_feature(admin, path, typed, was):
-    token = admin.token("/admin/catalog/draft")
+    token = admin.token(TOKEN_PAGE)
     return admin.client.post(
         f"/admin/catalog/draft/features?path={path}",
         data={"csrf_token": token, f"feature.{path}": typed, f"was.{path}": was},
@@ -248,7 +249,7 @@ def test_a_plan_name_too_long_for_a_comparison_is_refused(app, admin):
 
 
 def save_sla(admin, path, amount, unit, was):
-    token = admin.token("/admin/catalog/draft")
+    token = admin.token(TOKEN_PAGE)
     return admin.client.post(
         f"/admin/catalog/draft/sla?path={path}",
         data={
