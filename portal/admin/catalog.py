@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -231,6 +232,10 @@ def _draft_page(draft, bulk=None, errors=None, typed=None) -> dict:
         "features": editing.feature_matrix(data),
         "sla": editing.sla_matrix(data),
         "payment_choices": PAYMENT_CHOICES,
+        "calendars": data.get("calendars", {}),
+        "weekday_names": _weekday_names(),
+        "weekdays": editing.WEEKDAYS,
+        "exceptions_text": editing.exceptions_text,
         "payment_was": editing.shown(editing.value_at(data, "catalog.payment_methods")),
         "sla_parts": editing.sla_parts,
         "units": UNIT_LABELS,
@@ -847,6 +852,68 @@ def import_draft():
         return _refused(error, "admin.catalog_versions")
     flash(_("The file is the draft now: look at its changes, then publish it."))
     return redirect(url_for("admin.draft_changes"), 303)
+
+
+# --- working calendars ----------------------------------------------------------------------
+
+
+@bp.post("/admin/catalog/draft/calendars/<code>")
+@admin_required
+def save_calendar(code: str):
+    """A working calendar's days, hours, holidays' country and dated exceptions, each saved
+    if it is still what the admin saw, checked as a catalog file's calendar is."""
+    draft = _draft_or_404()
+    data = editing.read(draft.source)
+    if code not in data.get("calendars", {}):
+        abort(404)
+    form = request.form
+    days = [day for day in editing.WEEKDAYS if day in form.getlist("day")]
+    if not days:
+        return _calendar_refused(draft, code, _("Choose the days the calendar works."))
+    try:
+        exceptions = editing.parse_exceptions(form.get("exceptions", ""))
+    except editing.EditError as error:
+        message = _(
+            "Line %(line)s: write a day and its hours, such as 2026-12-31 closed or "
+            "2026-12-24 10:00-14:00.",
+            line=error.params["line"],
+        )
+        return _calendar_refused(draft, code, message)
+    asked = {
+        "days": days,
+        "hours": form.get("hours", "").strip() or None,
+        "holidays": form.get("holidays", "").strip().upper() or None,
+        "exceptions": exceptions,
+    }
+    values = {}
+    for key, new in asked.items():
+        path = f"calendars.{code}.{key}"
+        if editing.shown(new) != editing.shown(editing.value_at(data, path)):
+            values[path] = (form.get(f"was_{key}", ""), new)
+    if not values:
+        flash(_("Nothing changed."))
+        return redirect(url_for("admin.draft") + f"#calendar-{code}", 303)
+    try:
+        drafts.save_values(db.session, draft.name, values, _actor(), now())
+    except drafts.DraftError as error:
+        if error.code == "no_draft":
+            return _draft_gone()
+        status = 409 if error.code == "stale" else 422
+        return _calendar_refused(draft, code, _error_text(error), status)
+    flash(_("The calendar is saved in the draft."))
+    return redirect(url_for("admin.draft") + f"#calendar-{code}", 303)
+
+
+def _calendar_refused(draft, code: str, message: str, status: int = 422):
+    page = _draft_page(
+        draft, errors={f"calendar.{code}": message}, typed={"calendar": request.form}
+    )
+    return private(render_template("admin/draft.html", **page), status)
+
+
+def _weekday_names() -> dict[str, str]:
+    names = get_day_names("abbreviated", locale=locale_code())
+    return {day: names[index] for index, day in enumerate(editing.WEEKDAYS)}
 
 
 # --- payment methods ------------------------------------------------------------------------

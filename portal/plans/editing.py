@@ -335,6 +335,35 @@ def parse_sla(typed: str, unit: str) -> dict | None:
     return {unit: parse_amount(cleaned)}
 
 
+# --- calendars ----------------------------------------------------------------------------
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def exceptions_text(value: Any) -> str:
+    """A calendar's exceptions as the form shows them: a line a day, ``2026-12-31 closed`` or
+    ``2026-12-24 10:00-14:00``."""
+    if not isinstance(value, Mapping):
+        return ""
+    return "\n".join(f"{day} {hours}" for day, hours in value.items())
+
+
+def parse_exceptions(typed: str) -> dict[str, str] | None:
+    """The exceptions typed a line a day (``YYYY-MM-DD closed`` or ``YYYY-MM-DD 10:00-14:00``);
+    empty is none. The hours are checked as a catalog file's are. Raises :class:`EditError`
+    ``bad_exception`` with the ``line`` at fault."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(typed.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        day, _, hours = line.partition(" ")
+        if len(day) != 10 or not hours.strip() or day in found:
+            raise EditError("bad_exception", line=number)
+        found[day] = hours.strip()
+    return found or None
+
+
 def feature_shown(kind: str, value: Any) -> str:
     """A feature's value as the matrix shows it and a save sends back as it was."""
     if kind == "yes-no":

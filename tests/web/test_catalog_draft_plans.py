@@ -309,3 +309,62 @@ def test_the_features_of_an_archived_plan_show_to_its_client_whoever_looked_firs
     assert 'data-choose="optima"' in mine, "and a Choose button to renew it"
     again = app.test_client().get("/plans?term=7m&lang=en").get_data(as_text=True)
     assert '<td data-plan="optima">' not in again
+
+
+# --- working calendars ---------------------------------------------------------------------------
+
+
+def save_calendar(admin, days, hours, holidays, exceptions, was=None):
+    was = was or {
+        "was_days": '["mon", "tue", "wed", "thu", "fri"]',
+        "was_hours": "09:00-18:00",
+        "was_holidays": "UA",
+        "was_exceptions": "",
+    }
+    data = {"day": days, "hours": hours, "holidays": holidays, "exceptions": exceptions, **was}
+    return admin.submit(TOKEN_PAGE, "/admin/catalog/draft/calendars/office", data)
+
+
+def test_a_calendars_days_hours_and_exceptions_are_saved_in_the_draft(app, admin):
+    started(admin)
+    saved = save_calendar(
+        admin,
+        ["mon", "tue", "wed", "thu", "fri", "sat"],
+        "09:00-13:00, 14:00-18:00",
+        "ua",
+        "2026-12-31 closed\n2026-12-24 10:00-14:00",
+    )
+    assert saved.status_code == 303
+    assert draft_value(app, "calendars.office.days") == '["mon", "tue", "wed", "thu", "fri", "sat"]'
+    assert draft_value(app, "calendars.office.hours") == "09:00-13:00, 14:00-18:00"
+    assert draft_value(app, "calendars.office.exceptions.2026-12-31") == "closed"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        pytest.param({"days": []}, "Choose the days the calendar works.", id="no working day"),
+        pytest.param(
+            {"hours": "9 to 6"}, "calendars.office.hours", id="hours the catalog cannot read"
+        ),
+        pytest.param(
+            {"holidays": "XX"}, "unknown holiday country", id="a country with no holidays known"
+        ),
+        pytest.param(
+            {"exceptions": "New Year closed"}, "Line 1:", id="an exception without its day"
+        ),
+    ],
+)
+def test_a_calendar_that_cannot_be_is_refused_and_the_draft_kept(app, admin, fields, message):
+    started(admin)
+    asked = {
+        "days": ["mon", "tue", "wed", "thu", "fri"],
+        "hours": "09:00-18:00",
+        "holidays": "UA",
+        "exceptions": "",
+        **fields,
+    }
+    refused = save_calendar(admin, **asked)
+    assert refused.status_code == 422
+    assert message in visible_text(refused.get_data(as_text=True))
+    assert draft_value(app, "calendars.office.hours") == "09:00-18:00"
