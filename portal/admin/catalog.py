@@ -295,6 +295,66 @@ def _typed_cells(form) -> dict[str, tuple[str, str]]:
     }
 
 
+class _DraftGone(Exception):
+    """The draft was published or discarded by another admin a moment ago."""
+
+
+@bp.errorhandler(_DraftGone)
+def _gone(_error):
+    return _draft_gone()
+
+
+def _write_cells(draft, asked: dict, refusal):
+    """Write the cells ``asked`` ({path: (as it was shown, parse)}) into the draft when each
+    one's ``parse()`` reads and none is refused; ``refusal(error)`` words an unreadable
+    one. Returns (draft, changed, errors by path, status, stale cells by path): 200, 422
+    (an unreadable value, or one the catalog cannot take, beside its cell), 409 (a cell
+    another admin changed meanwhile, with their value)."""
+    changed, errors, stale = {}, {}, {}
+    for path, (was, parse) in asked.items():
+        try:
+            value = parse()
+        except editing.EditError as error:
+            errors[path] = refusal(error)
+            continue
+        if editing.shown(value) != was:
+            changed[path] = (was, value)
+    status = 422 if errors else 200
+    if changed and not errors:
+        try:
+            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
+        except drafts.DraftError as error:
+            if error.code == "no_draft":
+                raise _DraftGone() from None
+            status = 409 if error.code == "stale" else 422
+            if error.code == "stale":
+                stale = {item.path: item for item in error.params["stale"]}
+                errors.update({path: _stale_text(error, item) for path, item in stale.items()})
+            else:
+                errors.update(_located(error, changed))
+    return draft, changed, errors, status, stale
+
+
+def _located(error: drafts.DraftError, changed: dict) -> dict:
+    """The catalog's refusal beside the cell it is about (the only one, or the one its path
+    names; else the first)."""
+    message = _error_text(error)
+    at = getattr(error.params.get("error"), "path", "")
+    placed = {path: message for path in changed if len(changed) == 1 or at.startswith(path)}
+    return placed or {next(iter(changed)): message}
+
+
+def _matrix_page(draft, changed, errors, status, saved: str, anchor: str):
+    """The answer of a matrix saved whole (without JavaScript): the page with the refusals
+    beside their cells, or back to it saying what was saved."""
+    if errors:
+        return private(
+            render_template("admin/draft.html", **_draft_page(draft, errors=errors)), status
+        )
+    flash(saved if changed else _("Nothing changed."))
+    return redirect(url_for("admin.draft") + anchor, 303)
+
+
 @bp.post("/admin/catalog/draft/cells")
 @admin_required
 def save_cells():
@@ -309,38 +369,11 @@ def save_cells():
         if only not in cells:
             abort(400)
         cells = {only: cells[only]}
-    changed, errors = {}, {}
-    for path, (was, typed) in cells.items():
-        try:
-            amount = editing.parse_amount(typed)
-        except editing.EditError as error:
-            errors[path] = str(EDIT_ERRORS[error.code]) % error.params
-            continue
-        if editing.shown(amount) != was:
-            changed[path] = (was, amount)
-    status, stale = 200, {}
-    if changed and not errors:
-        try:
-            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
-        except drafts.DraftError as error:
-            if error.code == "no_draft":
-                return _draft_gone()
-            status = 409 if error.code == "stale" else 422
-            if error.code == "stale":
-                stale = {item.path: item for item in error.params["stale"]}
-                for path in stale:
-                    errors[path] = _stale_text(error, stale[path])
-            else:
-                message = _error_text(error)
-                located = error.params.get("error")
-                at = getattr(located, "path", "")
-                for path in changed:
-                    if len(changed) == 1 or at.startswith(path):
-                        errors[path] = message
-                if not any(path in errors for path in changed):
-                    errors[next(iter(changed))] = message
-    elif errors:
-        status = 422
+    asked = {
+        path: (was, lambda typed=typed: editing.parse_amount(typed))
+        for path, (was, typed) in cells.items()
+    }
+    draft, changed, errors, status, stale = _write_cells(draft, asked, _edit_refusal)
     if only is not None:
         was, typed = cells[only]
         if only in stale:
@@ -350,12 +383,9 @@ def save_cells():
         return _cell_answer(
             "admin/_grid_cell.html", draft, only, typed, was, errors, changed, status
         )
-    if errors:
-        return private(
-            render_template("admin/draft.html", **_draft_page(draft, errors=errors)), status
-        )
-    flash(_("The price tables are saved in the draft.") if changed else _("Nothing changed."))
-    return redirect(url_for("admin.draft"), 303)
+    return _matrix_page(
+        draft, changed, errors, status, _("The price tables are saved in the draft."), ""
+    )
 
 
 def _stale_text(error: drafts.DraftError, stale: drafts.Stale) -> str:
@@ -389,33 +419,20 @@ def save_features():
     if only is not None and (only not in editable or f"feature.{only}" not in request.form):
         abort(400)
     asked = [only] if only is not None else [p for p in editable if f"feature.{p}" in request.form]
-    changed, errors = {}, {}
-    for path in asked:
-        typed, was = request.form[f"feature.{path}"], request.form.get(f"was.{path}", "")
-        try:
-            value = editing.parse_feature(editable[path], typed)
-        except editing.EditError as error:
-            errors[path] = str(FEATURE_ERRORS.get(error.code, EDIT_ERRORS.get(error.code, "")))
-            continue
-        if editing.shown(value) != was:
-            changed[path] = (was, value)
-    status = 422 if errors else 200
-    if changed and not errors:
-        try:
-            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
-        except drafts.DraftError as error:
-            if error.code == "no_draft":
-                return _draft_gone()
-            status = 409 if error.code == "stale" else 422
-            message = _error_text(error)
-            for path in changed:
-                errors[path] = message
+    cells = {
+        path: (
+            request.form.get(f"was.{path}", ""),
+            lambda path=path: editing.parse_feature(
+                editable[path], request.form[f"feature.{path}"]
+            ),
+        )
+        for path in asked
+    }
+    draft, changed, errors, status, _stale = _write_cells(draft, cells, _feature_refusal)
     if only is None:
-        if errors:
-            page = _draft_page(draft, errors=errors)
-            return private(render_template("admin/draft.html", **page), status)
-        flash(_("The features are saved in the draft.") if changed else _("Nothing changed."))
-        return redirect(url_for("admin.draft") + "#features", 303)
+        return _matrix_page(
+            draft, changed, errors, status, _("The features are saved in the draft."), "#features"
+        )
     kind = editable[only]
     current = editing.value_at(editing.read(draft.source), only)
     refused = status == 422
@@ -480,33 +497,20 @@ def save_sla():
     if only is not None and (only not in paths or f"sla.{only}.amount" not in request.form):
         abort(400)
     asked = [only] if only is not None else [p for p in paths if f"sla.{p}.amount" in request.form]
-    changed, errors = {}, {}
-    for path in asked:
-        amount, unit = request.form[f"sla.{path}.amount"], request.form.get(f"sla.{path}.unit", "")
-        was = request.form.get(f"was.{path}", "")
-        try:
-            value = editing.parse_sla(amount, unit)
-        except editing.EditError as error:
-            errors[path] = str(EDIT_ERRORS.get(error.code, FEATURE_ERRORS["unknown_unit"]))
-            continue
-        if editing.shown(value) != was:
-            changed[path] = (was, value)
-    status = 422 if errors else 200
-    if changed and not errors:
-        try:
-            draft = drafts.save_values(db.session, draft.name, changed, _actor(), now())
-        except drafts.DraftError as error:
-            if error.code == "no_draft":
-                return _draft_gone()
-            status = 409 if error.code == "stale" else 422
-            for path in changed:
-                errors[path] = _error_text(error)
+    cells = {
+        path: (
+            request.form.get(f"was.{path}", ""),
+            lambda path=path: editing.parse_sla(
+                request.form[f"sla.{path}.amount"], request.form.get(f"sla.{path}.unit", "")
+            ),
+        )
+        for path in asked
+    }
+    draft, changed, errors, status, _stale = _write_cells(draft, cells, _sla_refusal)
     if only is None:
-        if errors:
-            page = _draft_page(draft, errors=errors)
-            return private(render_template("admin/draft.html", **page), status)
-        flash(_("The service levels are saved in the draft.") if changed else _("Nothing changed."))
-        return redirect(url_for("admin.draft") + "#sla", 303)
+        return _matrix_page(
+            draft, changed, errors, status, _("The service levels are saved in the draft."), "#sla"
+        )
     current = editing.value_at(editing.read(draft.source), only)
     amount, unit = editing.sla_parts(current)
     refused = status == 422
@@ -522,6 +526,20 @@ def save_sla():
         unit=request.form.get(f"sla.{only}.unit", unit) if refused else unit,
         units=UNIT_LABELS,
     )
+
+
+def _edit_refusal(error: editing.EditError) -> str:
+    return str(EDIT_ERRORS[error.code]) % error.params
+
+
+def _feature_refusal(error: editing.EditError) -> str:
+    """A feature's or a target's value refused: in the matrix's words, else the grid's."""
+    return str(FEATURE_ERRORS.get(error.code) or EDIT_ERRORS.get(error.code, "")) % error.params
+
+
+def _sla_refusal(error: editing.EditError) -> str:
+    """A target refused: in the grid's words (a number), else the matrix's (a unit)."""
+    return str(EDIT_ERRORS.get(error.code) or FEATURE_ERRORS["unknown_unit"]) % error.params
 
 
 FEATURE_ERRORS = {

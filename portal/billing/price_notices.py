@@ -19,11 +19,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from portal.batches import written_in_batches
 from portal.billing.orders import price_order
 from portal.billing.renewals import Recipient, renewal_readers
+from portal.catalog.services import newest_version
 from portal.models import CatalogVersion, Order, PriceChangeNotice, SubscriptionPeriod
 from portal.plans import Catalog, PlanError
 
@@ -61,47 +62,34 @@ def send_price_notices(
     """Mail each renewal whose price the newest version of catalog ``name`` changes, once;
     ``batch`` periods at a time, each batch committed once (a run that stops half-way keeps
     what it committed). ``catalog_of(version)`` reads a published version."""
-    newest = session.scalar(
-        select(CatalogVersion)
-        .where(CatalogVersion.name == name)
-        .order_by(CatalogVersion.version.desc())
-        .limit(1)
-    )
+    newest = newest_version(session, name)
     if newest is None or newest.version == 1:
         return []
     new, old = catalog_of(newest.version), catalog_of(newest.version - 1)
     zone = ZoneInfo(new.timezone)
     today = now.astimezone(zone).date()
     changes_on = newest.effective_at.astimezone(zone).date()
-    told: list[PriceNotice] = []
-    after_id = 0
-    while True:
-        for _attempt in range(3):
-            rows = _candidates(session, newest, today, changes_on, after_id, batch)
-            if not rows:
-                return told
-            notices = _priced(session, newest, rows, old, new, today, changes_on)
-            try:
-                if notices:
-                    session.execute(
-                        insert(PriceChangeNotice.__table__),
-                        [
-                            {"version_id": newest.id, "period_id": n.period_id, "sent_at": now}
-                            for n in notices
-                        ],
-                    )
-                    outbox.put_all(session, (m for n in notices for m in mails_for(n)), now)
-                session.commit()
-            except IntegrityError:
-                session.rollback()  # another run told some of them meanwhile: read again
-                continue
-            told.extend(notices)
-            break
-        else:
-            raise RuntimeError(
-                f"price notices of {name} v{newest.version} kept clashing with another run"
+
+    def write(rows) -> list[PriceNotice]:
+        notices = _priced(session, newest, rows, old, new, today, changes_on)
+        if notices:
+            session.execute(
+                insert(PriceChangeNotice.__table__),
+                [
+                    {"version_id": newest.id, "period_id": n.period_id, "sent_at": now}
+                    for n in notices
+                ],
             )
-        after_id = rows[-1][0].id
+            outbox.put_all(session, (m for n in notices for m in mails_for(n)), now)
+        return notices
+
+    return written_in_batches(
+        session,
+        lambda after_id: _candidates(session, newest, today, changes_on, after_id, batch),
+        write,
+        lambda rows: rows[-1][0].id,
+        f"price notices of {name} v{newest.version}",
+    )
 
 
 def _candidates(

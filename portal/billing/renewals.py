@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.batches import written_in_batches
 from portal.models import (
     PAYING_ROLES,
     Order,
@@ -86,35 +86,27 @@ def send_reminders(
     other run's rows is read again and sends only what is left. A period that
     was renewed (a later period of the same catalog follows it) is not reminded of.
     """
-    reminded: list[DueReminder] = []
-    after_id = 0
-    while True:
-        for _attempt in range(3):
-            rows = _reminder_candidates(session, today, after_id, batch)
-            if not rows:
-                return reminded
-            due = _due_reminders(session, rows, today)
-            try:
-                if due:
-                    session.execute(
-                        insert(RenewalReminder.__table__),
-                        [
-                            {"period_id": r.period_id, "days_before": r.days_before, "sent_at": now}
-                            for r in due
-                        ],
-                    )
-                    outbox.put_all(session, (m for r in due for m in mails_for(r)), now)
-                session.commit()
-            except IntegrityError:
-                session.rollback()  # another run reminded some of them meanwhile: read again
-                continue
-            reminded.extend(due)
-            break
-        else:
-            # Another run keeps writing the same reminders: leave them to it; this run fails
-            # (recorded), and the next one goes on from what is committed.
-            raise RuntimeError(f"reminders after period {after_id} kept clashing with another run")
-        after_id = rows[-1].id
+
+    def write(rows) -> list[DueReminder]:
+        due = _due_reminders(session, rows, today)
+        if due:
+            session.execute(
+                insert(RenewalReminder.__table__),
+                [
+                    {"period_id": r.period_id, "days_before": r.days_before, "sent_at": now}
+                    for r in due
+                ],
+            )
+            outbox.put_all(session, (m for r in due for m in mails_for(r)), now)
+        return due
+
+    return written_in_batches(
+        session,
+        lambda after_id: _reminder_candidates(session, today, after_id, batch),
+        write,
+        lambda rows: rows[-1].id,
+        "reminders",
+    )
 
 
 def _reminder_candidates(session: Session, today: date, after_id: int, limit: int) -> list:

@@ -101,24 +101,24 @@ def staff(make_user, forms) -> Account:
     return account
 
 
-@pytest.fixture
-def admin(app, make_user, form_client):
-    """An admin (Root) signed in, reading English."""
-    account = make_user("root@example.com", role="admin", name="Root")
+def _signed_in_admin(app, make_user, form_client, email: str, name: str):
+    account = make_user(email, role="admin", name=name)
     forms = form_client(app.test_client())
     forms.client.set_cookie("lang", "en")
     assert forms.sign_in(account.email).status_code == 303
     return forms
+
+
+@pytest.fixture
+def admin(app, make_user, form_client):
+    """An admin (Root) signed in, reading English."""
+    return _signed_in_admin(app, make_user, form_client, "root@example.com", "Root")
 
 
 @pytest.fixture
 def second_admin(app, make_user, form_client):
     """Another admin (Anna) in another browser, at the same time."""
-    account = make_user("anna@example.com", role="admin", name="Anna")
-    forms = form_client(app.test_client())
-    forms.client.set_cookie("lang", "en")
-    assert forms.sign_in(account.email).status_code == 303
-    return forms
+    return _signed_in_admin(app, make_user, form_client, "anna@example.com", "Anna")
 
 
 @pytest.fixture
